@@ -1,0 +1,257 @@
+/*
+ * File-system helpers; see fsutil.h.
+ */
+#include "fsutil.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			ret = -1;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	if (!ret && !is_dir(path)) {
+		errno = ENOTDIR;
+		ret = -1;
+	}
+	free(p);
+	return ret;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = path_join(path, de->d_name);
+		if (rm_rf(sub) < 0)
+			ret = -1;
+		free(sub);
+	}
+	closedir(d);
+	if (rmdir(path) < 0)
+		ret = -1;
+	return ret;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0) {
+		e = errno;
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	int e;
+
+	if (fd < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		goto fail;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	free(tmp);
+	return -1;
+}
+
+int append_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	/* one write(2) so concurrent appenders never interleave a line */
+	n = write(fd, data, len);
+	e = errno;
+	close(fd);
+	if (n < 0 || (size_t)n != len) {
+		errno = n < 0 ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = strbuf_read_file(&sb, src, (size_t)1 << 30);
+
+	if (!ret)
+		ret = write_file(dst, sb.buf, sb.len, mode);
+	strbuf_release(&sb);
+	return ret;
+}
+
+int copy_tree(const char *src, const char *dst)
+{
+	char **names;
+	size_t nr;
+	int ret = 0;
+
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (list_dir(src, &names, &nr) < 0)
+		return -1;
+	for (size_t i = 0; i < nr && !ret; i++) {
+		char *s = path_join(src, names[i]), *d = path_join(dst, names[i]);
+		struct stat st;
+
+		if (lstat(s, &st) < 0)
+			ret = -1;
+		else if (S_ISDIR(st.st_mode))
+			ret = copy_tree(s, d);
+		else if (S_ISREG(st.st_mode))
+			ret = copy_file(s, d, st.st_mode & 0111 ? 0755 : 0644);
+		free(s);
+		free(d);
+	}
+	free_list(names);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int list_dir(const char *dir, char ***out, size_t *nr_out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t nr = 0, alloc = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ALLOC_GROW(v, nr + 2, alloc);
+		v[nr++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	ALLOC_GROW(v, nr + 1, alloc);
+	v[nr] = NULL;
+	qsort(v, nr, sizeof(*v), cmp_str);
+	*out = v;
+	if (nr_out)
+		*nr_out = nr;
+	return 0;
+}
+
+void free_list(char **list)
+{
+	if (!list)
+		return;
+	for (char **p = list; *p; p++)
+		free(*p);
+	free(list);
+}
+
+int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	if (name[0] == '/' || !dir || !*dir)
+		return xstrdup(name);
+	if (dir[strlen(dir) - 1] == '/')
+		return xasprintf("%s%s", dir, name);
+	return xasprintf("%s/%s", dir, name);
+}

@@ -1,0 +1,32 @@
+/*
+ * provisioner name ENV_FILE: print the environment's name and nothing else,
+ * for scripts: NS=$(provisioner name envs/test.yaml).
+ */
+#include "cmd.h"
+
+#include <stdio.h>
+
+static const struct cmd_opt name_opts[] = {
+	ENV_OPTS,
+	{ NULL },
+};
+
+static enum cmd_result cmd_name_exec(struct cmd_ctx *ctx)
+{
+	puts(ctx->model->env_name);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_name_entry = {
+	.name = "name",
+	.args = "ENV_FILE [--branch B]",
+	.summary = "print the environment's name (a DNS-1123 label)",
+	.help = "The name comes from the definition's 'name' template, for test\n"
+		"environments usually \"${platform}-${branch}\". It is the same on every\n"
+		"run for the same branch, and two branches never share one: when making\n"
+		"a DNS label loses information, a hash of the original is appended.",
+	.flags = CMD_NEEDS_ENV,
+	.opts = name_opts,
+	.min_args = 1, .max_args = 1,
+	.exec = cmd_name_exec,
+};

@@ -1,0 +1,77 @@
+/*
+ * provisioner show ENV_FILE -o json: the merged, resolved model.
+ *
+ * Secrets appear only as references (where the value lives); the model
+ * never holds a secret's value, so there is nothing else to redact. Values
+ * of variables whose names look secret are redacted all the same, as a
+ * second line of defence.
+ */
+#include "cmd.h"
+#include "usage.h"
+#include "validate.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct cmd_opt show_opts[] = {
+	ENV_OPTS,
+	{ "output", 'o', OPT_ARG, "FORMAT", "json (the default)" },
+	{ NULL },
+};
+
+static void redact(json_t *services)
+{
+	const char *name;
+	json_t *svc;
+
+	json_object_foreach(services, name, svc) {
+		json_t *env = json_object_get(svc, "env");
+		const char *key;
+		json_t *val;
+
+		json_object_foreach(env, key, val)
+			if (looks_secret(key))
+				json_object_set_new(env, key, json_string("<redacted>"));
+	}
+}
+
+static json_t *model_json(const struct env_model *m)
+{
+	json_t *o = json_object(), *body = yd_encode(&env_schema, m);
+
+	json_object_set_new(o, "environment", json_string(m->env_name));
+	json_object_set_new(o, "branch", m->branch ? json_string(m->branch) : json_null());
+	json_object_set_new(o, "commit", m->commit ? json_string(m->commit) : json_null());
+	json_object_set_new(o, "file", json_string(m->file));
+	redact(json_object_get(body, "services"));
+	json_object_update(o, body);
+	json_decref(body);
+	return o;
+}
+
+static enum cmd_result cmd_show_exec(struct cmd_ctx *ctx)
+{
+	const char *fmt = cmd_opt(ctx, "output");
+	json_t *o;
+
+	if (fmt && strcmp(fmt, "json")) {
+		error("unknown output format '%s' (expected 'json')", fmt);
+		return CMD_USAGE;
+	}
+	o = model_json(ctx->model);
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.args = "ENV_FILE [-o json] [--branch B] [--commit C]",
+	.summary = "print the merged, resolved model (secrets as references only)",
+	.flags = CMD_NEEDS_ENV,
+	.opts = show_opts,
+	.min_args = 1, .max_args = 1,
+	.exec = cmd_show_exec,
+};

@@ -1,0 +1,80 @@
+/*
+ * Subcommands. Each lives in its own cmd-*.c file and exports one
+ * `const struct cmd_entry`; main.c holds the table and the dispatcher,
+ * which parses options, loads the environment model when the command
+ * needs one, runs the command, writes the audit record for commands that
+ * change something, flushes stdout, and maps the result to an exit code
+ * in exactly one place.
+ */
+#ifndef PROVISIONER_CMD_H
+#define PROVISIONER_CMD_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+enum cmd_result {
+	CMD_OK = 0,          /* exit 0 */
+	CMD_FAILED = 1,      /* the work found a problem: drift, invalid output */
+	CMD_USAGE = 2,       /* bad usage or bad input (definitions) */
+	CMD_NEEDS_PERSON = 3,/* the environment is in a state that needs a person */
+};
+
+#define OPT_ARG 0x1u        /* takes a value */
+#define OPT_REPEAT 0x2u     /* may be given several times (values kept in order) */
+
+struct cmd_opt {
+	const char *name;    /* long name without "--" */
+	char short_name;     /* 0 if none */
+	unsigned flags;
+	const char *arg;     /* placeholder in help: "DIR" */
+	const char *help;
+};
+
+#define CMD_NEEDS_ENV 0x1u  /* first argument is ENV_FILE: load and validate it */
+#define CMD_AUDIT 0x2u      /* writes something: append to the audit log */
+
+struct cmd_ctx;
+
+struct cmd_entry {
+	const char *name;
+	const char *args;        /* "ENV_FILE [--out DIR]" */
+	const char *summary;     /* one line */
+	const char *help;        /* longer text, may be NULL */
+	unsigned flags;
+	const struct cmd_opt *opts;   /* terminated by { NULL } */
+	size_t min_args, max_args;    /* positional arguments */
+	enum cmd_result (*exec)(struct cmd_ctx *ctx);
+};
+
+struct cmd_ctx {
+	const struct cmd_entry *entry;
+	int argc;                /* positional arguments */
+	char **argv;
+	struct env_model *model; /* loaded when CMD_NEEDS_ENV */
+	/* audit fields a command may fill in */
+	const char *audit_detail;
+	/* option values, indexed like entry->opts */
+	const char **values;
+	int *counts;
+};
+
+/* The value of option `name`, or NULL when not given. */
+const char *cmd_opt(const struct cmd_ctx *ctx, const char *name);
+int cmd_flag(const struct cmd_ctx *ctx, const char *name);
+
+/* Print diagnostics on stderr in the usual form. */
+struct diag;
+void cmd_print_diag(const struct diag *d);
+
+extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_name_entry;
+extern const struct cmd_entry cmd_show_entry;
+
+/* Options every command that loads a definition accepts. */
+#define ENV_OPTS \
+	{ "branch", 'b', OPT_ARG, "B", "the branch (default: git, then CI variables)" }, \
+	{ "commit", 'c', OPT_ARG, "C", "the commit (default: git, then CI variables)" }
+
+#endif
