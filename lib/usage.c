@@ -13,6 +13,9 @@ const char *usage_progname;
 int die_status = 128;
 
 static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
+	__attribute__((format(printf, 2, 0)));
+
+static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
 {
 	fflush(stdout);
 	if (usage_progname)

@@ -22,6 +22,8 @@
 
 struct loader {
 	struct env_model *m;
+	const char *mem;      /* the top-level file's text, when given in memory */
+	size_t mem_len;
 	struct diag *d;
 	const struct load_opts *o;
 	char *chain[MAX_EXTENDS_DEPTH + 1];  /* real paths being read, for cycles */
@@ -121,7 +123,9 @@ static struct ynode *parse_file(struct loader *ld, const char *path, const char 
 	struct ynode *root;
 
 	lim.max_bytes = ld->o->max_bytes ? ld->o->max_bytes : DEFAULT_MAX_BYTES;
-	if (strbuf_read_file(&sb, path, lim.max_bytes) < 0) {
+	if (!from && ld->mem) {
+		strbuf_add(&sb, ld->mem, ld->mem_len);
+	} else if (strbuf_read_file(&sb, path, lim.max_bytes) < 0) {
 		if (errno == EFBIG)
 			diag_add(ld->d, file, 0, 0, "file too large (the limit is %zu bytes)",
 				 lim.max_bytes);
@@ -346,27 +350,32 @@ static int resolve_variables(struct loader *ld, struct ynode *root, const char *
 	return w.failed ? -1 : 0;
 }
 
-struct ynode *env_load_tree(struct env_model *m, const char *path, const struct load_opts *o,
-			    struct diag *d)
+static struct ynode *load_tree(struct loader *ld, const char *path)
 {
-	static const struct load_opts defaults = LOAD_OPTS_INIT;
-	struct loader ld = { .m = m, .d = d, .o = o ? o : &defaults };
 	struct ynode *root;
 
-	m->file = xstrdup(path);
-	root = read_tree(&ld, path, NULL);
+	ld->m->file = xstrdup(path);
+	root = read_tree(ld, path, NULL);
 	if (!root)
 		return NULL;
-	if (resolve_variables(&ld, root, path) < 0) {
+	if (resolve_variables(ld, root, path) < 0) {
 		ynode_free(root);
 		return NULL;
 	}
 	return root;
 }
 
-int env_load(struct env_model *m, const char *path, const struct load_opts *o, struct diag *d)
+struct ynode *env_load_tree(struct env_model *m, const char *path, const struct load_opts *o,
+			    struct diag *d)
 {
-	struct ynode *root = env_load_tree(m, path, o, d);
+	static const struct load_opts defaults = LOAD_OPTS_INIT;
+	struct loader ld = { .m = m, .d = d, .o = o ? o : &defaults };
+
+	return load_tree(&ld, path);
+}
+
+static int decode_and_check(struct env_model *m, struct ynode *root, struct diag *d)
+{
 	int ret;
 
 	if (!root)
@@ -377,4 +386,18 @@ int env_load(struct env_model *m, const char *path, const struct load_opts *o, s
 		return -1;
 	model_apply_defaults(m);
 	return model_validate(m, d);
+}
+
+int env_load(struct env_model *m, const char *path, const struct load_opts *o, struct diag *d)
+{
+	return decode_and_check(m, env_load_tree(m, path, o, d), d);
+}
+
+int env_load_mem(struct env_model *m, const char *name, const char *buf, size_t len,
+		 const struct load_opts *o, struct diag *d)
+{
+	static const struct load_opts defaults = LOAD_OPTS_INIT;
+	struct loader ld = { .m = m, .d = d, .o = o ? o : &defaults, .mem = buf, .mem_len = len };
+
+	return decode_and_check(m, load_tree(&ld, name), d);
 }

@@ -25,6 +25,14 @@ struct load_opts {
  */
 int env_load(struct env_model *m, const char *path, const struct load_opts *o, struct diag *d);
 
+/*
+ * As env_load(), with the top-level definition's text given in memory and
+ * named `name` (files it extends are read from disk, relative to `name`).
+ * For the fuzz target and unit tests.
+ */
+int env_load_mem(struct env_model *m, const char *name, const char *buf, size_t len,
+		 const struct load_opts *o, struct diag *d);
+
 /* The variable-resolved, merged tree, for tests and `show --raw`. */
 struct ynode *env_load_tree(struct env_model *m, const char *path, const struct load_opts *o,
 			    struct diag *d);

@@ -1,0 +1,194 @@
+/*
+ * Unit tests for lib/: strbuf, units, suggestions, the YAML node tree and
+ * its limits, and the YAML emitter (checked by reading its output back).
+ */
+#include "diag.h"
+#include "strbuf.h"
+#include "suggest.h"
+#include "tap.h"
+#include "units.h"
+#include "yamlemit.h"
+#include "ynode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_strbuf(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+	size_t len;
+
+	tap_is_str(sb.buf, "", "an empty strbuf's buf is an empty string, not NULL");
+	strbuf_addf(&sb, "%s-%d", "x", 42);
+	strbuf_addchars(&sb, '.', 3);
+	tap_is_str(sb.buf, "x-42...", "strbuf_addf and strbuf_addchars append");
+	strbuf_reset(&sb);
+	for (int i = 0; i < 10000; i++)
+		strbuf_addch(&sb, 'a' + i % 26);
+	tap_is_int((intmax_t)sb.len, 10000, "strbuf grows past many reallocations");
+	strbuf_reset(&sb);
+	strbuf_add_quoted(&sb, "a\"b\\c\n\x01");
+	tap_is_str(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\"", "strbuf_add_quoted escapes as JSON");
+	s = strbuf_detach(&sb, &len);
+	tap_ok(sb.buf == strbuf_slopbuf && sb.len == 0, "detach leaves the strbuf empty and valid");
+	free(s);
+	strbuf_release(&sb);
+}
+
+static uint64_t dur(const char *s)
+{
+	const char *why;
+	uint64_t v = 0;
+
+	return parse_duration_ms(s, &v, &why) < 0 ? UINT64_MAX : v;
+}
+
+static void test_units(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *why;
+	uint64_t v;
+
+	tap_is_int((intmax_t)dur("250ms"), 250, "250ms");
+	tap_is_int((intmax_t)dur("1m30s"), 90000, "compound duration 1m30s");
+	tap_is_int((intmax_t)dur("4h"), 4 * 3600000, "4h");
+	tap_ok(dur("10") == UINT64_MAX, "a duration without a unit is refused");
+	tap_ok(dur("5x") == UINT64_MAX, "an unknown duration unit is refused");
+	tap_ok(dur("99999999999999999999h") == UINT64_MAX, "an overflowing duration is refused");
+	tap_ok(parse_bytes("512Mi", &v, &why) == 0 && v == 512ull << 20, "512Mi");
+	tap_ok(parse_bytes("512MB", &v, &why) < 0, "512MB is not a Kubernetes quantity");
+	tap_ok(parse_millicpu("0.5", &v, &why) == 0 && v == 500, "CPU 0.5 is 500m");
+	tap_ok(parse_millicpu("250m", &v, &why) == 0 && v == 250, "CPU 250m");
+	tap_ok(parse_millicpu("0.0001", &v, &why) < 0, "CPU finer than 1m is refused");
+	tap_ok(parse_rate_per_min("250r/s", &v, &why) == 0 && v == 15000, "250r/s is 15000 per minute");
+	tap_ok(parse_rate_per_min("250/s", &v, &why) < 0, "a rate needs r/s or r/m");
+	format_duration_ms(&sb, 90000);
+	tap_is_str(sb.buf, "90s", "durations format in the largest exact unit");
+	strbuf_reset(&sb);
+	format_bytes(&sb, 3u << 30);
+	tap_is_str(sb.buf, "3Gi", "bytes format in binary units");
+	strbuf_reset(&sb);
+	format_millicpu(&sb, 2000);
+	tap_is_str(sb.buf, "2", "whole CPUs format without a unit");
+	strbuf_release(&sb);
+}
+
+static void test_suggest(void)
+{
+	static const char *const keys[] = { "replicas", "resources", "ready", "run" };
+
+	tap_is_str(suggest_nearest("replica", keys, 4), "replicas", "'replica' suggests 'replicas'");
+	tap_is_str(suggest_nearest("rsources", keys, 4), "resources", "a dropped letter is found");
+	tap_ok(suggest_nearest("zzzzzz", keys, 4) == NULL, "no suggestion for a far word");
+	tap_is_int((intmax_t)edit_distance("ab", "ba"), 1, "a transposition is one edit");
+}
+
+static struct ynode *parse(const char *text, struct diag *d)
+{
+	return ynode_parse(text, strlen(text), "t.yaml", NULL, d);
+}
+
+static void test_ynode(void)
+{
+	struct diag d = DIAG_INIT;
+	struct ynode *n;
+	struct ynode_limits lim = YNODE_LIMITS_INIT;
+
+	n = parse("a: 1\nb: [x, 'y']\nc: {d: ~}\n", &d);
+	tap_ok(n && n->kind == YN_MAP && n->nr == 3, "a mapping parses with its keys");
+	tap_ok(n && ynode_map_get(n, "b")->kids[1]->quoted, "quoted scalars are marked");
+	tap_ok(n && ynode_map_get(ynode_map_get(n, "c"), "d")->kind == YN_NULL, "~ is null");
+	tap_is_int(n ? ynode_map_get(n, "b")->pos.line : 0, 2, "nodes know their line");
+	ynode_free(n);
+
+	n = parse("a: 1\nb: 2\na: 3\n", &d);
+	tap_ok(!n && d.nr == 1 && strstr(d.v[0].msg, "duplicate key 'a'") && d.v[0].line == 3,
+	       "a duplicate key is an error at its second position");
+	diag_release(&d);
+
+	n = parse("a: &x [1, 2]\nb: *x\n", &d);
+	tap_ok(n && ynode_map_get(n, "b")->nr == 2, "aliases are expanded");
+	ynode_free(n);
+
+	lim.max_nodes = 1000;
+	{
+		const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+				   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+				   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+				   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+
+		n = ynode_parse(bomb, strlen(bomb), "bomb.yaml", &lim, &d);
+		tap_ok(!n && d.nr == 1 && strstr(d.v[0].msg, "document too large"),
+		       "an alias bomb is refused before it is expanded");
+		diag_release(&d);
+	}
+	n = parse("- a\n- b\n---\n- c\n", &d);
+	tap_ok(!n && d.nr == 1 && strstr(d.v[0].msg, "more than one YAML document"),
+	       "a second document is an error");
+	diag_release(&d);
+	n = parse("a: [1, 2\n", &d);
+	tap_ok(!n && d.nr == 1 && strstr(d.v[0].msg, "invalid YAML") && d.v[0].line > 0,
+	       "a syntax error names its position");
+	diag_release(&d);
+	{
+		struct strbuf deep = STRBUF_INIT;
+
+		for (int i = 0; i < 200; i++)
+			strbuf_addch(&deep, '[');
+		n = parse(deep.buf, &d);
+		tap_ok(!n && d.nr == 1 && strstr(d.v[0].msg, "nesting is too deep"),
+		       "deep nesting is refused, not a stack overflow");
+		diag_release(&d);
+		strbuf_release(&deep);
+	}
+}
+
+/* Emit JSON as YAML, read it back typed, and compare: the emitter's contract. */
+static void roundtrip(const char *json_text, const char *what)
+{
+	json_t *in = json_loads(json_text, 0, NULL), *out = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	struct diag d = DIAG_INIT;
+	struct ynode *n;
+
+	yaml_emit(&sb, in);
+	n = ynode_parse(sb.buf, sb.len, "emitted.yaml", NULL, &d);
+	if (n)
+		out = ynode_to_json(n);
+	if (!tap_ok(out && json_equal(in, out), "emitter round trip: %s", what))
+		tap_diag("emitted:\n%s", sb.buf);
+	json_decref(in);
+	json_decref(out);
+	ynode_free(n);
+	diag_release(&d);
+	strbuf_release(&sb);
+}
+
+static void test_yamlemit(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *v = json_pack("{s:s, s:s, s:s}", "a", "8080", "b", "yes", "c", "250m");
+
+	yaml_emit(&sb, v);
+	tap_is_str(sb.buf, "a: \"8080\"\nb: \"yes\"\nc: 250m\n",
+		   "strings a reader would take for numbers or booleans are quoted");
+	json_decref(v);
+	strbuf_release(&sb);
+	roundtrip("{\"s\": [\"on\", \"null\", \"1.31\", \"0x1f\", \"1e3\", \"-\", \"a: b\", \"#c\", "
+		  "\" lead\", \"trail \", \"multi\\nline\", \"\", \"~\", \"2001-12-14\", \".inf\"]}",
+		  "tricky strings stay strings");
+	roundtrip("{\"i\": 42, \"f\": 1.5, \"t\": true, \"n\": null, \"e\": {}, \"l\": [], "
+		  "\"nested\": [{\"a\": [1, {\"b\": [[]]}]}, [1, 2]]}", "types and nesting");
+	roundtrip("{\"weird key: x\": 1, \"8080\": \"port\", \"true\": false}", "keys are quoted too");
+}
+
+int main(void)
+{
+	test_strbuf();
+	test_units();
+	test_suggest();
+	test_ynode();
+	test_yamlemit();
+	return tap_done();
+}
