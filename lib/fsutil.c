@@ -249,7 +249,7 @@ char *path_dirname(const char *path)
 
 char *path_join(const char *dir, const char *name)
 {
-	if (name[0] == '/' || !dir || !*dir)
+	if (name[0] == '/' || !dir || !*dir || !strcmp(dir, "."))
 		return xstrdup(name);
 	if (dir[strlen(dir) - 1] == '/')
 		return xasprintf("%s%s", dir, name);

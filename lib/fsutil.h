@@ -45,7 +45,7 @@ int is_dir(const char *path);
 /* Directory part of `path` ("." when none), as a new string. */
 char *path_dirname(const char *path);
 
-/* `dir` + "/" + `name`, unless `name` is absolute. */
+/* `dir` + "/" + `name`, unless `name` is absolute or `dir` is "." or empty. */
 char *path_join(const char *dir, const char *name);
 
 #endif

@@ -90,8 +90,13 @@ static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj
 	s = n->str;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || (n->quoted && !n->substituted) || *s == '+' || *s == ' ') {
+	if (!*s || *end || errno || *s == '+' || *s == ' ') {
 		fail_type(d, f, n, "an integer");
+		return -1;
+	}
+	if (n->quoted && !n->substituted) {
+		fail(d, &n->pos, "invalid value for '%s': expected an integer, got the string '%s' "
+		     "(remove the quotes)", f->key, s);
 		return -1;
 	}
 	if (check_range(f, n, v, d) < 0)
@@ -107,8 +112,13 @@ static int decode_bool(const struct yd_field *f, const struct ynode *n, void *ob
 
 	if (need_scalar(f, n, "true or false", d) < 0)
 		return -1;
-	for (size_t i = 0; i < 3 && !(n->quoted && !n->substituted); i++) {
+	for (size_t i = 0; i < 3; i++) {
 		if (!strcmp(n->str, yes[i]) || !strcmp(n->str, no[i])) {
+			if (n->quoted && !n->substituted) {
+				fail(d, &n->pos, "invalid value for '%s': expected true or false, got "
+				     "the string '%s' (remove the quotes)", f->key, n->str);
+				return -1;
+			}
 			*SLOT(obj, f, int) = !strcmp(n->str, yes[i]);
 			return 0;
 		}

@@ -293,7 +293,8 @@ static int add_map_entry(struct builder *b, struct ynode *map, yaml_event_t *kev
 	}
 	key = (const char *)kev->data.scalar.value;
 	if (ynode_map_index(map, key) >= 0) {
-		fail_at(b, kev->start_mark, "duplicate key '%s'", key);
+		fail_at(b, kev->start_mark, "duplicate key '%s' (first at line %d)", key,
+			map->key_pos[ynode_map_index(map, key)].line);
 		return -1;
 	}
 	if (next_event(b, &vev) < 0)

@@ -27,6 +27,7 @@ struct loader {
 	struct diag *d;
 	const struct load_opts *o;
 	char *chain[MAX_EXTENDS_DEPTH + 1];  /* real paths being read, for cycles */
+	const char *shown[MAX_EXTENDS_DEPTH + 1];  /* the same, as named */
 	int depth;
 };
 
@@ -158,8 +159,14 @@ static int enter(struct loader *ld, const char *path, const char *file, const st
 		return 0;   /* parse_file reports it */
 	for (int i = 0; i < ld->depth; i++) {
 		if (!strcmp(ld->chain[i], real)) {
-			diag_add(ld->d, from->file, from->line, from->col,
-				 "'extends' cycle: '%s' extends itself through this chain", file);
+			struct strbuf chain = STRBUF_INIT;
+
+			for (int j = i; j < ld->depth; j++)
+				strbuf_addf(&chain, "%s -> ", ld->shown[j]);
+			strbuf_addstr(&chain, file);
+			diag_add(ld->d, from->file, from->line, from->col, "'extends' cycle: %s",
+				 chain.buf);
+			strbuf_release(&chain);
 			free(real);
 			return -1;
 		}
@@ -170,6 +177,7 @@ static int enter(struct loader *ld, const char *path, const char *file, const st
 		free(real);
 		return -1;
 	}
+	ld->shown[ld->depth] = file;
 	ld->chain[ld->depth++] = real;
 	return 1;
 }
