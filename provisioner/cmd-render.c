@@ -189,6 +189,7 @@ static void collect_disk(struct fileset *disk, const char *out, const char *name
 
 	if (is_dir(dir))
 		fileset_add_tree(disk, name, dir);
+	fileset_sort(disk);
 	free(dir);
 }
 

@@ -28,11 +28,13 @@ void fileset_release(struct fileset *fs)
 	free(fs->v);
 	fs->v = NULL;
 	fs->nr = fs->alloc = 0;
+	fs->sorted = 0;
 }
 
 void fileset_add(struct fileset *fs, const char *path, char *data, size_t len)
 {
 	ALLOC_GROW(fs->v, fs->nr + 1, fs->alloc);
+	fs->sorted = 0;
 	fs->v[fs->nr].path = xstrdup(path);
 	fs->v[fs->nr].data = data;
 	fs->v[fs->nr++].len = len;
@@ -96,22 +98,28 @@ int fileset_add_tree(struct fileset *fs, const char *prefix, const char *dir)
 	return ret;
 }
 
+static int cmp_rfile(const void *a, const void *b)
+{
+	return strcmp(((const struct rfile *)a)->path, ((const struct rfile *)b)->path);
+}
+
 const struct rfile *fileset_find(const struct fileset *fs, const char *path)
 {
+	struct rfile key = { .path = (char *)path };
+
+	if (fs->sorted)
+		return fs->nr ? bsearch(&key, fs->v, fs->nr, sizeof(*fs->v), cmp_rfile) : NULL;
 	for (size_t i = 0; i < fs->nr; i++)
 		if (!strcmp(fs->v[i].path, path))
 			return &fs->v[i];
 	return NULL;
 }
 
-static int cmp_rfile(const void *a, const void *b)
-{
-	return strcmp(((const struct rfile *)a)->path, ((const struct rfile *)b)->path);
-}
-
 void fileset_sort(struct fileset *fs)
 {
-	qsort(fs->v, fs->nr, sizeof(*fs->v), cmp_rfile);
+	if (fs->nr)
+		qsort(fs->v, fs->nr, sizeof(*fs->v), cmp_rfile);
+	fs->sorted = 1;
 }
 
 static int has_data(const char *dir)

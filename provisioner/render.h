@@ -26,9 +26,10 @@ struct rfile {
 struct fileset {
 	struct rfile *v;
 	size_t nr, alloc;
+	int sorted;     /* by path: fileset_find() searches in O(log n) */
 };
 
-#define FILESET_INIT { NULL, 0, 0 }
+#define FILESET_INIT { NULL, 0, 0, 0 }
 
 void fileset_release(struct fileset *fs);
 /* Takes ownership of `data`. */
@@ -37,8 +38,9 @@ void fileset_add_json(struct fileset *fs, const char *path, const json_t *v);
 void fileset_add_yaml(struct fileset *fs, const char *path, const json_t *v);
 /* Add every file below `dir` on disk under `prefix`. Returns 0 or -1 (errno). */
 int fileset_add_tree(struct fileset *fs, const char *prefix, const char *dir);
-const struct rfile *fileset_find(const struct fileset *fs, const char *path);
+/* Sort by path; adding a file unsorts. */
 void fileset_sort(struct fileset *fs);
+const struct rfile *fileset_find(const struct fileset *fs, const char *path);
 
 /*
  * Where the project's Terraform modules and base manifests live: the
