@@ -64,6 +64,8 @@ static void merge_into(struct ynode *base, const struct ynode *over)
 			merge_into(base->kids[at], val);
 			base->weight += base->kids[at]->weight - w;
 			base->key_pos[at] = over->key_pos[i];
+			/* errors about the merged block point at the file that changed it last */
+			base->kids[at]->pos = val->pos;
 			continue;
 		}
 		ynode_map_set(base, key, over->key_pos[i], ynode_dup(val));
@@ -221,18 +223,32 @@ struct walk {
 	int failed;
 };
 
-static void note_env(void *data, const char *name, size_t off)
+/*
+ * The variables that services read secrets from: substituting one would
+ * copy a secret into the definition, so ${env:NAME} refuses them.
+ */
+static void collect_secret_sources(const struct ynode *root, struct subst_ctx *ctx)
 {
-	struct walk *w = data;
-	struct env_model *m = w->ld->m;
-	size_t n = m->nr_env_vars_used;
+	const struct ynode *services = ynode_map_get(root, "services");
 
-	m->env_vars_used = xreallocarray(m->env_vars_used, n + 1, sizeof(*m->env_vars_used));
-	m->env_vars_pos = xreallocarray(m->env_vars_pos, n + 1, sizeof(*m->env_vars_pos));
-	m->env_vars_used[n] = xstrdup(name);
-	m->env_vars_pos[n] = w->cur->pos;
-	m->env_vars_pos[n].col += (int)off + (w->cur->quoted ? 1 : 0);
-	m->nr_env_vars_used++;
+	for (size_t i = 0; services && services->kind == YN_MAP && i < services->nr; i++) {
+		const struct ynode *secrets = ynode_map_get(services->kids[i], "secrets");
+
+		for (size_t j = 0; secrets && secrets->kind == YN_MAP && j < secrets->nr; j++) {
+			const struct ynode *ref = secrets->kids[j];
+			const struct ynode *from = ynode_map_get(ref, "from");
+			const struct ynode *name = ynode_map_get(ref, "name");
+
+			if (!from || from->kind != YN_SCALAR || strcmp(from->str, "env") ||
+			    !name || name->kind != YN_SCALAR)
+				continue;
+			ctx->secret_vars = xreallocarray(ctx->secret_vars, ctx->nr_secret_vars + 1,
+							 sizeof(*ctx->secret_vars));
+			/* copies: substitution rewrites the tree's strings */
+			ctx->secret_vars[ctx->nr_secret_vars].env = xstrdup(name->str);
+			ctx->secret_vars[ctx->nr_secret_vars++].secret = xstrdup(secrets->keys[j]);
+		}
+	}
 }
 
 /* Where in a scalar the problem at byte `off` is, as well as we can tell. */
@@ -308,6 +324,11 @@ static int resolve_name(struct walk *w, struct ynode *root)
 	int ret = 0;
 
 	if (!tmpl || tmpl->kind != YN_SCALAR) {
+		if (!scalar_or_null(root, "platform") || !scalar_or_null(root, "tier")) {
+			/* the decoder reports the missing key itself */
+			w->ld->m->env_name = xstrdup("unnamed");
+			return 0;
+		}
 		made = ynode_new(YN_SCALAR, root->pos);
 		made->str = xstrdup("${platform}-${tier}");
 		tmpl = made;
@@ -350,11 +371,19 @@ static int resolve_variables(struct loader *ld, struct ynode *root, const char *
 	m->commit = gi.commit;
 	vars[0].value = m->branch;
 	vars[1].value = m->commit;
-	w.ctx = (struct subst_ctx){ .vars = vars, .nr_vars = 5, .on_env = note_env, .data = &w };
-	if (resolve_name(&w, root) < 0)
-		return -1;
-	vars[4].value = m->env_name;
-	subst_tree(&w, root, keys, 0);
+	w.ctx = (struct subst_ctx){ .vars = vars, .nr_vars = 5 };
+	collect_secret_sources(root, &w.ctx);
+	if (resolve_name(&w, root) == 0) {
+		vars[4].value = m->env_name;
+		subst_tree(&w, root, keys, 0);
+	} else {
+		w.failed = 1;
+	}
+	for (size_t i = 0; i < w.ctx.nr_secret_vars; i++) {
+		free(w.ctx.secret_vars[i].env);
+		free(w.ctx.secret_vars[i].secret);
+	}
+	free(w.ctx.secret_vars);
 	return w.failed ? -1 : 0;
 }
 

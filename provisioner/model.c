@@ -360,10 +360,6 @@ void env_model_free(struct env_model *m)
 	for (size_t i = 0; i < m->nr_files; i++)
 		free(m->files[i]);
 	free(m->files);
-	for (size_t i = 0; i < m->nr_env_vars_used; i++)
-		free(m->env_vars_used[i]);
-	free(m->env_vars_used);
-	free(m->env_vars_pos);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -198,9 +198,6 @@ struct env_model {
 	char *file;              /* the definition file given */
 	char **files;            /* every file read, extends chain; owns ypos.file */
 	size_t nr_files;
-	char **env_vars_used;    /* names read through ${env:NAME} */
-	struct ypos *env_vars_pos;
-	size_t nr_env_vars_used;
 };
 
 extern const struct yd_schema env_schema;

@@ -38,7 +38,7 @@ static int valid_env_name(const char *s, size_t len)
 
 /* ${env:NAME} or ${env:NAME:-default}; `body` is after "env:". */
 static int expand_env(const char *body, size_t len, const struct subst_ctx *ctx,
-		      struct strbuf *out, struct strbuf *err, size_t off)
+		      struct strbuf *out, struct strbuf *err)
 {
 	const char *sep = memchr(body, ':', len);
 	size_t name_len = sep ? (size_t)(sep - body) : len;
@@ -51,9 +51,16 @@ static int expand_env(const char *body, size_t len, const struct subst_ctx *ctx,
 			    "${env:NAME:-default}", (int)len, body);
 		return -1;
 	}
+	for (size_t i = 0; i < ctx->nr_secret_vars; i++) {
+		if (strlen(ctx->secret_vars[i].env) == name_len &&
+		    !strncmp(ctx->secret_vars[i].env, body, name_len)) {
+			strbuf_addf(err, "'${env:%.*s}' would copy the value of secret '%s' into the "
+				    "definition: refer to it under 'secrets' only", (int)name_len, body,
+				    ctx->secret_vars[i].secret);
+			return -1;
+		}
+	}
 	name = strndup(body, name_len);
-	if (ctx->on_env)
-		ctx->on_env(ctx->data, name, off);
 	val = getenv(name);
 	if (val && *val) {
 		strbuf_addstr(out, val);
@@ -98,7 +105,7 @@ int subst_expand(const char *in, const struct subst_ctx *ctx, struct strbuf *out
 		}
 		len = (size_t)(close - body);
 		if (len > 4 && !strncmp(body, "env:", 4)) {
-			int f = expand_env(body + 4, len - 4, ctx, out, err, *err_off);
+			int f = expand_env(body + 4, len - 4, ctx, out, err);
 
 			if (f < 0)
 				return -1;

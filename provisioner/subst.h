@@ -25,9 +25,9 @@ struct subst_ctx {
 	const struct subst_var *vars;
 	size_t nr_vars;
 	int allow_deferred;          /* keep ${region} and ${port} as they are */
-	/* called for every ${env:NAME} read; may be NULL */
-	void (*on_env)(void *data, const char *name, size_t offset);
-	void *data;
+	/* variables holding secrets: ${env:NAME} of one of them is an error */
+	struct subst_secret { char *env, *secret; } *secret_vars;
+	size_t nr_secret_vars;
 };
 
 enum {

@@ -340,25 +340,6 @@ static void check_gateway(struct checker *c)
 		fail(c, &g->pos, "'gateway.burst' needs 'gateway.rate'");
 }
 
-static void check_env_vars(struct checker *c)
-{
-	const struct env_model *m = c->m;
-
-	for (size_t i = 0; i < m->nr_env_vars_used; i++) {
-		const char *name = m->env_vars_used[i];
-
-		for_each_service(m, s)
-			for (size_t j = 0; j < s->secrets.nr; j++) {
-				const struct secret_ref *ref = MODEL_AT(s->secrets, struct secret_ref, j);
-
-				if (ref->from == SECRET_FROM_ENV && !strcmp(ref->name, name))
-					fail(c, &m->env_vars_pos[i], "'${env:%s}' would copy the value "
-					     "of secret '%s' into the definition: refer to it under "
-					     "'secrets' only", name, ref->var);
-			}
-	}
-}
-
 static void check_misc(struct checker *c)
 {
 	const struct env_model *m = c->m;
@@ -388,6 +369,5 @@ int model_validate(const struct env_model *m, struct diag *d)
 	check_services(&c);
 	check_datastores(&c);
 	check_gateway(&c);
-	check_env_vars(&c);
 	return diag_count(d) > before ? -1 : 0;
 }

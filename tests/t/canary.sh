@@ -3,7 +3,7 @@
 # audit log: put a canary value where the definitions' secrets come from
 # (and in a variable that is not declared secret), run every command, and
 # look for it everywhere.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 P=$PROVISIONER
 canary="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export OBS_DB_PASSWORD=$canary CANARY_PLAIN=$canary

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line: help, version, exit codes, command matching, output
 # errors, environment names from git and CI variables, the audit trail.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 P=$PROVISIONER
 ENV=$SOURCE_DIR/envs/test.yaml
 

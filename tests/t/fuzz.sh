@@ -3,7 +3,7 @@
 # build exists ($FUZZ_LOAD, made by scripts/build --test), otherwise the
 # mutation driver in the sanitizer build. The corpus is the reference
 # definitions and the invalid corpus. FUZZ_SECONDS sets the time (20).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 fuzzer=${FUZZ_LOAD:-$BUILD_DIR/tests/fuzz-load}
 secs=${FUZZ_SECONDS:-20}
 [ -x "$fuzzer" ] || skip_all "fuzz-load was not built ($fuzzer)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The rendered output of the reference environments, compared byte for
 # byte with tests/golden/ (regenerate with tests/golden/update).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 P=$PROVISIONER
 G=$SOURCE_DIR/tests/golden
 

@@ -2,7 +2,7 @@
 # render: every reference environment renders; output is deterministic;
 # --check finds drift; a failed render changes nothing; the manifests build
 # with kustomize and pass strict schema validation.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 P=$PROVISIONER
 R="-b main -c $COMMIT"
 

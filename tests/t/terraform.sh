@@ -2,13 +2,13 @@
 # The rendered Terraform passes `terraform validate` and an offline
 # `terraform plan -refresh=false`, for both database topologies: test
 # (RDS with a cross-region replica) and production (Aurora global).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 command -v terraform >/dev/null || skip_all "terraform not installed"
 n=0 failed=0
 for env in test production; do
 	"$PROVISIONER" render "$SOURCE_DIR/envs/$env.yaml" -b main -c "$COMMIT" \
 		--out "$TEST_DIR/$env" --target terraform >/dev/null || { echo "not ok - render $env"; exit 1; }
-	"$SOURCE_DIR/tests/t/tf-check.sh" "$TEST_DIR/$env/terraform" >"$TEST_DIR/$env.tap"
+	"$SOURCE_DIR/tests/tools/tf-check.sh" "$TEST_DIR/$env/terraform" >"$TEST_DIR/$env.tap"
 	rc=$?
 	if grep -q '^1..0 # SKIP' "$TEST_DIR/$env.tap"; then
 		cat "$TEST_DIR/$env.tap"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # terraform init, validate and an offline plan of a rendered root module.
 #
-#   tests/t/tf-check.sh OUT/terraform
+#   tests/tools/tf-check.sh OUT/terraform
 #
 # Works without network or cloud account: the AWS provider comes from a
 # local filesystem mirror ($TF_PLUGIN_MIRROR, else the usual places), the

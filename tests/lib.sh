@@ -1,7 +1,7 @@
 # Shared set-up for the shell tests: TAP output, a private temporary
 # directory per test script (removed on exit), and the binaries under test.
 #
-#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/../lib.sh"
 #   ok "description" command args...     # passes if the command succeeds
 #   is "$got" "$want" "description"
 #   skip_all "reason"                     # nothing can run here; says why
