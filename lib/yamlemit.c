@@ -16,6 +16,8 @@ static const char *const reserved_words[] = {
 
 static int is_reserved(const char *s)
 {
+	if (strlen(s) > 5)   /* the longest is "false" */
+		return 0;
 	for (size_t i = 0; i < sizeof(reserved_words) / sizeof(*reserved_words); i++)
 		if (!strcasecmp(s, reserved_words[i]))
 			return 1;

@@ -58,25 +58,31 @@ static int parse_target(const char *s, unsigned *targets)
 static int write_fileset(const char *root, const struct fileset *fs, const char *prefix)
 {
 	size_t plen = strlen(prefix);
+	char *made = NULL;   /* the last directory created: files come sorted */
+	int ret = 0;
 
-	for (size_t i = 0; i < fs->nr; i++) {
+	for (size_t i = 0; i < fs->nr && !ret; i++) {
 		const struct rfile *f = &fs->v[i];
 		char *path, *dir;
-		int ret;
 
 		if (strncmp(f->path, prefix, plen) || f->path[plen] != '/')
 			continue;
 		path = path_join(root, f->path + plen + 1);
 		dir = path_dirname(path);
-		ret = mkdir_p(dir, 0755) < 0 ? -1 : write_file(path, f->data, f->len, 0644);
+		if (!made || strcmp(made, dir)) {
+			ret = mkdir_p(dir, 0755);
+			free(made);
+			made = xstrdup(dir);
+		}
+		if (!ret)
+			ret = write_file(path, f->data, f->len, 0644);
 		if (ret < 0)
 			error_errno("cannot write '%s'", path);
 		free(dir);
 		free(path);
-		if (ret < 0)
-			return -1;
 	}
-	return 0;
+	free(made);
+	return ret;
 }
 
 /* Put `tmp` in place of `dest`; the old one, if any, ends up at `tmp`. */
@@ -280,7 +286,7 @@ static enum cmd_result cmd_render_exec(struct cmd_ctx *ctx)
 	struct fileset fs = FILESET_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char *out, *datadir = NULL;
-	unsigned targets;
+	unsigned targets = 0;
 	enum cmd_result res = CMD_USAGE;
 	static char detail[64];
 
