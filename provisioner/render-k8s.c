@@ -20,6 +20,7 @@
 #include "subst.h"
 #include "units.h"
 #include "xalloc.h"
+#include "yamlemit.h"
 #include "ynode.h"
 
 #include <ctype.h>
@@ -32,6 +33,8 @@ struct k8s {
 	struct fileset *fs;
 	const char *dir;             /* "kubernetes/eu-west-1" */
 	json_t *resources;           /* file names for kustomization.yaml */
+	struct strbuf doc;           /* the file being written: YAML documents */
+	char *file;                  /* its name */
 };
 
 static json_t *str_take(char *s)
@@ -50,18 +53,36 @@ static json_t *unit_str(uint64_t v, void (*format)(struct strbuf *, uint64_t))
 	return str_take(strbuf_detach(&sb, NULL));
 }
 
-static void emit(struct k8s *k, const char *kind, const char *name, json_t *obj)
+/*
+ * One file holds several objects (a service's seven, the namespace and its
+ * policies), as YAML documents: a tenth of the files one object per file
+ * would need, which is most of the cost of writing on most file systems.
+ */
+static void begin_file(struct k8s *k, const char *name)
 {
-	char *file = xasprintf("%s-%s.yaml", kind, name), *path;
+	k->file = xasprintf("%s.yaml", name);
+	strbuf_reset(&k->doc);
+}
 
-	for (char *p = file; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	path = xasprintf("%s/%s", k->dir, file);
-	fileset_add_yaml(k->fs, path, obj);
-	json_array_append_new(k->resources, json_string(file));
-	free(file);
-	free(path);
+static void emit(struct k8s *k, json_t *obj)
+{
+	if (k->doc.len)
+		strbuf_addstr(&k->doc, "---\n");
+	yaml_emit(&k->doc, obj);
 	json_decref(obj);
+}
+
+static void end_file(struct k8s *k)
+{
+	char *path = xasprintf("%s/%s", k->dir, k->file);
+	size_t len;
+	char *data = strbuf_detach(&k->doc, &len);
+
+	fileset_add(k->fs, path, data, len);
+	json_array_append_new(k->resources, json_string(k->file));
+	free(path);
+	free(k->file);
+	k->file = NULL;
 }
 
 /* A valid label value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -304,7 +325,7 @@ static void render_deployment(struct k8s *k, const struct service *s, const char
 			 "annotations", "checksum/config", sum, "spec", pod_spec(k, s));
 	json_object_set_new(spec, "template", tmpl);
 	json_object_set_new(obj, "spec", spec);
-	emit(k, "deployment", s->name, obj);
+	emit(k, obj);
 }
 
 static void render_service(struct k8s *k, const struct service *s)
@@ -316,7 +337,7 @@ static void render_service(struct k8s *k, const struct service *s)
 						   "selector", selector_labels(k->m, s->name),
 						   "ports", "name", "http", "port", 80,
 						   "targetPort", "http", "protocol", "TCP"));
-	emit(k, "service", s->name, obj);
+	emit(k, obj);
 }
 
 static void render_hpa(struct k8s *k, const struct service *s)
@@ -334,7 +355,7 @@ static void render_hpa(struct k8s *k, const struct service *s)
 		"maxReplicas", (json_int_t)service_max_replicas(s),
 		"metrics", "type", "Resource", "resource", "name", "cpu", "target",
 		"type", "Utilization", "averageUtilization", (json_int_t)s->autoscale.cpu));
-	emit(k, "hpa", s->name, obj);
+	emit(k, obj);
 }
 
 static void render_pdb(struct k8s *k, const struct service *s)
@@ -346,7 +367,7 @@ static void render_pdb(struct k8s *k, const struct service *s)
 	json_object_set_new(obj, "spec", json_pack("{s:i, s:{s:o}}", "maxUnavailable", 1,
 						   "selector", "matchLabels",
 						   selector_labels(k->m, s->name)));
-	emit(k, "pdb", s->name, obj);
+	emit(k, obj);
 }
 
 static void render_service_account(struct k8s *k, const struct service *s)
@@ -355,7 +376,7 @@ static void render_service_account(struct k8s *k, const struct service *s)
 			     metadata(k, s->name, labels_for(k->m, s->name, "service")));
 
 	json_object_set_new(obj, "automountServiceAccountToken", json_false());
-	emit(k, "serviceaccount", s->name, obj);
+	emit(k, obj);
 }
 
 static char *render_configmap(struct k8s *k, const struct service *s)
@@ -366,7 +387,7 @@ static char *render_configmap(struct k8s *k, const struct service *s)
 	json_t *obj = object("v1", "ConfigMap", metadata(k, name, labels_for(k->m, s->name, "service")));
 
 	json_object_set_new(obj, "data", data);
-	emit(k, "configmap", name, obj);
+	emit(k, obj);
 	free(name);
 	return sum;
 }
@@ -454,7 +475,7 @@ static void render_network_policy(struct k8s *k, const struct service *s)
 	json_object_set_new(spec, "ingress", in);
 	json_object_set_new(spec, "egress", out);
 	json_object_set_new(obj, "spec", spec);
-	emit(k, "networkpolicy", s->name, obj);
+	emit(k, obj);
 }
 
 static void render_default_policies(struct k8s *k)
@@ -466,14 +487,14 @@ static void render_default_policies(struct k8s *k)
 
 	json_object_set_new(deny, "spec", json_pack("{s:{}, s:[s, s]}", "podSelector",
 						    "policyTypes", "Ingress", "Egress"));
-	emit(k, "networkpolicy", "default-deny", deny);
+	emit(k, deny);
 	json_object_set_new(dns, "spec", json_pack(
 		"{s:{}, s:[s], s:[{s:[{s:{s:{s:s}}, s:{s:{s:s}}}], s:[{s:s, s:i}, {s:s, s:i}]}]}",
 		"podSelector", "policyTypes", "Egress", "egress", "to",
 		"namespaceSelector", "matchLabels", "kubernetes.io/metadata.name", "kube-system",
 		"podSelector", "matchLabels", "k8s-app", "kube-dns",
 		"ports", "protocol", "UDP", "port", 53, "protocol", "TCP", "port", 53));
-	emit(k, "networkpolicy", "allow-dns", dns);
+	emit(k, dns);
 }
 
 /* --- the gateway ---------------------------------------------------------- */
@@ -541,7 +562,7 @@ static void render_ingress(struct k8s *k)
 	json_object_set_new(spec, "rules", rules);
 	json_object_set_new(obj, "spec", spec);
 	json_decref(hosts);
-	emit(k, "ingress", "gateway", obj);
+	emit(k, obj);
 }
 
 /* --- base policies -------------------------------------------------------- */
@@ -587,6 +608,7 @@ static int render_namespace_and_base(struct k8s *k, const char *datadir, struct 
 	char *dir = path_join(datadir, "k8s/base");
 	json_t *ns = object("v1", "Namespace", json_pack("{s:s, s:o}", "name", k->m->env_name,
 							 "labels", common_labels(k->m)));
+	json_t *base = json_array();
 	char **names;
 	size_t nr;
 	int ret = 0;
@@ -594,6 +616,7 @@ static int render_namespace_and_base(struct k8s *k, const char *datadir, struct 
 	if (list_dir(dir, &names, &nr) < 0) {
 		strbuf_addf(err, "cannot list '%s'", dir);
 		free(dir);
+		json_decref(base);
 		json_decref(ns);
 		return -1;
 	}
@@ -621,14 +644,20 @@ static int render_namespace_and_base(struct k8s *k, const char *datadir, struct 
 			json_object_update(l, labels);
 			json_object_set_new(meta, "namespace", json_string(k->m->env_name));
 			json_object_set_new(meta, "labels", l);
-			emit(k, str_or(json_object_get(obj, "kind"), "object"),
-			     str_or(json_object_get(meta, "name"), "unnamed"), json_incref(obj));
+			json_array_append(base, obj);
 		}
 		json_decref(obj);
 	}
 	free_list(names);
 	free(dir);
-	emit(k, "namespace", k->m->env_name, ns);
+	/* the Namespace first, so a plain `kubectl apply -f` creates it first too */
+	begin_file(k, "namespace");
+	emit(k, ns);
+	for (size_t i = 0; i < json_array_size(base); i++)
+		emit(k, json_incref(json_array_get(base, i)));
+	json_decref(base);
+	render_default_policies(k);
+	end_file(k);
 	return ret;
 }
 
@@ -655,17 +684,21 @@ static int render_region(const struct env_model *m, const struct region *r, cons
 			 struct fileset *fs, struct strbuf *err)
 {
 	char *dir = xasprintf("kubernetes/%s", r->name), *path;
-	struct k8s k = { m, r, fs, dir, json_array() };
+	struct k8s k = { m, r, fs, dir, json_array(), STRBUF_INIT, NULL };
 	json_t *kust;
 
 	if (render_namespace_and_base(&k, datadir, err) < 0) {
 		json_decref(k.resources);
+		strbuf_release(&k.doc);
 		free(dir);
 		return -1;
 	}
-	render_default_policies(&k);
 	for_each_service(m, s) {
-		char *sum = render_configmap(&k, s);
+		char *sum, *file = xasprintf("service-%s", s->name);
+
+		begin_file(&k, file);
+		free(file);
+		sum = render_configmap(&k, s);
 
 		render_service_account(&k, s);
 		render_deployment(&k, s, sum);
@@ -673,9 +706,13 @@ static int render_region(const struct env_model *m, const struct region *r, cons
 		render_hpa(&k, s);
 		render_pdb(&k, s);
 		render_network_policy(&k, s);
+		end_file(&k);
 		free(sum);
 	}
+	begin_file(&k, "gateway");
 	render_ingress(&k);
+	end_file(&k);
+	strbuf_release(&k.doc);
 	sort_strings(k.resources);
 	kust = json_pack("{s:s, s:s, s:s, s:o}", "apiVersion", "kustomize.config.k8s.io/v1beta1",
 			 "kind", "Kustomization", "namespace", m->env_name, "resources", k.resources);

@@ -19,13 +19,13 @@ ok "--check finds no drift in a fresh render" "$P" render "$SOURCE_DIR/envs/test
 
 # drift: a changed file, a missing one, an extra one
 t=$TEST_DIR/test
-sed -i 's/maxReplicas: .*/maxReplicas: 99/' "$t/kubernetes/eu-west-1/hpa-api.yaml"
-rm "$t/kubernetes/eu-central-1/pdb-api.yaml"
+sed -i 's/maxReplicas: .*/maxReplicas: 99/' "$t/kubernetes/eu-west-1/service-api.yaml"
+rm "$t/kubernetes/eu-central-1/gateway.yaml"
 echo x >"$t/kubernetes/eu-west-1/stray.yaml"
 "$P" render "$SOURCE_DIR/envs/test.yaml" $R --out "$t" --check >"$TEST_DIR/drift" 2>&1
 is $? 1 "--check exits 1 on drift"
 ok "--check shows the changed lines" sh -c "grep -q '^-  maxReplicas: 99' '$TEST_DIR/drift' && grep -q '^+  maxReplicas: 2' '$TEST_DIR/drift'"
-ok "--check names a missing file" grep -q '^missing: kubernetes/eu-central-1/pdb-api.yaml' "$TEST_DIR/drift"
+ok "--check names a missing file" grep -q '^missing: kubernetes/eu-central-1/gateway.yaml' "$TEST_DIR/drift"
 ok "--check names an extra file" grep -q '^extra: kubernetes/eu-west-1/stray.yaml' "$TEST_DIR/drift"
 ok "--check writes nothing" test -f "$t/kubernetes/eu-west-1/stray.yaml"
 ok "a render repairs the drift" sh -c "'$P' render '$SOURCE_DIR/envs/test.yaml' $R --out '$t' >/dev/null &&

@@ -43,32 +43,52 @@ static int render(const struct env_model *m, struct fileset *fs)
 	return ret;
 }
 
-static json_t *yaml_file(const struct fileset *fs, const char *path)
+/* The documents of a rendered multi-document YAML file, as a JSON array. */
+static json_t *yaml_docs(const struct fileset *fs, const char *path)
 {
 	const struct rfile *f = fileset_find(fs, path);
-	struct diag d = DIAG_INIT;
-	struct ynode *n;
-	json_t *j = NULL;
+	json_t *docs;
+	const char *p, *end;
 
 	if (!f)
 		return NULL;
-	n = ynode_parse(f->data, f->len, path, NULL, &d);
-	if (n)
-		j = ynode_to_json(n);
-	ynode_free(n);
-	diag_release(&d);
-	return j;
+	docs = json_array();
+	for (p = f->data, end = f->data + f->len; p < end;) {
+		const char *sep = strstr(p, "\n---\n");
+		size_t len = sep ? (size_t)(sep - p) + 1 : (size_t)(end - p);
+		struct diag d = DIAG_INIT;
+		struct ynode *n = ynode_parse(p, len, path, NULL, &d);
+
+		json_array_append_new(docs, n ? ynode_to_json(n) : json_null());
+		ynode_free(n);
+		diag_release(&d);
+		p += len + (sep ? 4 : 0);
+	}
+	return docs;
+}
+
+static json_t *find_kind(json_t *docs, const char *kind)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(docs, i, d)
+		if (json_is_string(json_object_get(d, "kind")) &&
+		    !strcmp(json_string_value(json_object_get(d, "kind")), kind))
+			return d;
+	return NULL;
 }
 
 static const char *checksum_of(const struct fileset *fs)
 {
 	static char buf[80];
-	json_t *dep = yaml_file(fs, "kubernetes/eu-west-1/deployment-api.yaml");
+	json_t *docs = yaml_docs(fs, "kubernetes/eu-west-1/service-api.yaml");
 	json_t *sum = json_object_get(json_object_get(json_object_get(json_object_get(
-		json_object_get(dep, "spec"), "template"), "metadata"), "annotations"), "checksum/config");
+		json_object_get(find_kind(docs, "Deployment"), "spec"), "template"), "metadata"),
+		"annotations"), "checksum/config");
 
 	snprintf(buf, sizeof(buf), "%s", json_is_string(sum) ? json_string_value(sum) : "");
-	json_decref(dep);
+	json_decref(docs);
 	return buf;
 }
 
@@ -105,10 +125,26 @@ static void test_determinism_and_shape(void)
 	       "the modules are copied beside the root module");
 	json_decref(tf);
 
-	tap_ok(fileset_find(&a, "kubernetes/eu-central-1/hpa-api.yaml") &&
-	       fileset_find(&a, "kubernetes/eu-central-1/kustomization.yaml") &&
-	       fileset_find(&a, "kubernetes/eu-west-1/networkpolicy-default-deny.yaml"),
-	       "both regions get the service's objects and a kustomization");
+	{
+		json_t *svc = yaml_docs(&a, "kubernetes/eu-central-1/service-api.yaml");
+		json_t *ns = yaml_docs(&a, "kubernetes/eu-west-1/namespace.yaml");
+		static const char *const kinds[] = { "ServiceAccount", "ConfigMap", "Deployment",
+			"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy" };
+		int all = json_array_size(svc) == 7;
+
+		for (size_t i = 0; i < 7; i++)
+			all &= find_kind(svc, kinds[i]) != NULL;
+		tap_ok(all, "a service's file holds its seven objects");
+		tap_is_str(json_string_value(json_object_get(json_array_get(ns, 0), "kind")),
+			   "Namespace", "namespace.yaml starts with the Namespace");
+		tap_ok(find_kind(ns, "LimitRange") && find_kind(ns, "ResourceQuota") &&
+		       find_kind(ns, "NetworkPolicy"), "with the base policies and default deny");
+		tap_ok(fileset_find(&a, "kubernetes/eu-central-1/kustomization.yaml") &&
+		       fileset_find(&a, "kubernetes/eu-central-1/gateway.yaml"),
+		       "both regions get a gateway and a kustomization");
+		json_decref(svc);
+		json_decref(ns);
+	}
 	snprintf(sum1, sizeof(sum1), "%s", checksum_of(&a));
 	tap_ok(strlen(sum1) == 64, "the pod template carries a config checksum");
 
@@ -140,14 +176,18 @@ static void test_every_reference_env_renders(void)
 
 		for (size_t j = 0; ok && j < fs.nr; j++) {
 			size_t len = strlen(fs.v[j].path);
-			json_t *y;
+			json_t *docs, *d;
+			size_t k;
+			int good = 1;
 
 			if (strncmp(fs.v[j].path, "kubernetes/", 11) || strcmp(fs.v[j].path + len - 5, ".yaml"))
 				continue;
 			yaml++;
-			y = yaml_file(&fs, fs.v[j].path);
-			yaml_ok += y && json_is_object(y);
-			json_decref(y);
+			docs = yaml_docs(&fs, fs.v[j].path);
+			json_array_foreach(docs, k, d)
+				good &= json_is_object(d);
+			yaml_ok += good && json_array_size(docs);
+			json_decref(docs);
 		}
 		tap_ok(ok && yaml && yaml == yaml_ok, "envs/%s.yaml renders, every manifest reads back "
 		       "(%zu/%zu)", envs[i], yaml_ok, yaml);
