@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TF_REQUIRED_VERSION ">= 1.5.0"
+#define TF_REQUIRED_VERSION ">= 1.11"
 #define TF_AWS_VERSION ">= 5.40, < 6.0"
 #define NAME_MAX_LEN 40
 
@@ -200,8 +200,9 @@ static json_t *database_module(const struct env_model *m, const struct datastore
 	json_object_set_new(db, "deletion_protection", json_boolean(d->deletion_protection));
 	json_object_set_new(db, "backup_retention_days",
 			    json_integer(retention_days(d->backup_retention_ms)));
-	if (d->topology == TOPO_AURORA_GLOBAL)
-		json_object_set_new(db, "master_password_wo", json_string("${var.db_master_password}"));
+	/* Both topologies need it: AWS manages no password for a cluster in a
+	 * global database, nor for an RDS instance that has read replicas. */
+	json_object_set_new(db, "master_password_wo", json_string("${var.db_master_password}"));
 	json_object_set_new(db, "tags", tags_json(m));
 	return db;
 }
@@ -324,10 +325,7 @@ static json_t *outputs_block(const struct env_model *m)
 
 static int needs_db_password(const struct env_model *m)
 {
-	for_each_datastore(m, d)
-		if (d->topology == TOPO_AURORA_GLOBAL)
-			return 1;
-	return 0;
+	return m->datastores.nr > 0;
 }
 
 static json_t *variables_block(const struct env_model *m)
@@ -336,7 +334,7 @@ static json_t *variables_block(const struct env_model *m)
 		return NULL;
 	return json_pack("{s:{s:s, s:s, s:b, s:b}}", "db_master_password",
 			 "type", "string",
-			 "description", "master password of Aurora global databases: supply it at "
+			 "description", "master password of the databases: supply it at "
 					"plan/apply time as TF_VAR_db_master_password; it is "
 					"write-only and never stored in state",
 			 "sensitive", 1, "ephemeral", 1);

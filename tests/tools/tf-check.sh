@@ -56,7 +56,7 @@ PY
 
 export TF_CLI_CONFIG_FILE=$work/.cli.tfrc CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 export AWS_ACCESS_KEY_ID=AKIAFAKEFAKEFAKEFAKE AWS_SECRET_ACCESS_KEY=fake AWS_EC2_METADATA_DISABLED=true
-# the write-only password of Aurora global databases, as an operator would give it
+# the write-only database password, as an operator would give it
 export TF_VAR_db_master_password=offline-plan-placeholder
 
 n=0 failed=0

@@ -1,7 +1,14 @@
-# An EKS cluster with one managed node group in the private subnets.
+# An EKS cluster (private and public API endpoint, API access entries) with
+# one managed node group in the private subnets, and the IAM roles of both.
+
+locals {
+  # IAM role name prefixes are at most 38 characters
+  role_prefix = substr(var.name, 0, 30)
+}
 
 resource "aws_iam_role" "cluster" {
-  name_prefix = "${substr(var.name, 0, 30)}-cp-"
+  name_prefix = "${local.role_prefix}-cp-"
+  description = "EKS control plane of ${var.name}"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -14,8 +21,12 @@ resource "aws_iam_role" "cluster" {
 }
 
 resource "aws_iam_role_policy_attachment" "cluster" {
+  for_each = toset([
+    "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+    "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
+  ])
   role       = aws_iam_role.cluster.name
-  policy_arn = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+  policy_arn = each.value
 }
 
 resource "aws_eks_cluster" "this" {
@@ -27,19 +38,33 @@ resource "aws_eks_cluster" "this" {
     subnet_ids              = var.subnet_ids
     endpoint_private_access = true
     endpoint_public_access  = true
+    public_access_cidrs     = var.public_access_cidrs
   }
 
   access_config {
-    authentication_mode = "API"
+    authentication_mode                         = "API"
+    bootstrap_cluster_creator_admin_permissions = true
   }
 
-  enabled_cluster_log_types = ["api", "audit", "authenticator"]
-  tags                      = var.tags
-  depends_on                = [aws_iam_role_policy_attachment.cluster]
+  dynamic "encryption_config" {
+    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
+    content {
+      resources = ["secrets"]
+      provider {
+        key_arn = encryption_config.value
+      }
+    }
+  }
+
+  enabled_cluster_log_types = var.cluster_log_types
+  tags                      = merge(var.tags, { Name = var.name })
+
+  depends_on = [aws_iam_role_policy_attachment.cluster]
 }
 
 resource "aws_iam_role" "node" {
-  name_prefix = "${substr(var.name, 0, 30)}-node-"
+  name_prefix = "${local.role_prefix}-node-"
+  description = "EKS nodes of ${var.name}"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -56,6 +81,7 @@ resource "aws_iam_role_policy_attachment" "node" {
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
   ])
   role       = aws_iam_role.node.name
   policy_arn = each.value
@@ -67,6 +93,8 @@ resource "aws_eks_node_group" "default" {
   node_role_arn   = aws_iam_role.node.arn
   subnet_ids      = var.subnet_ids
   instance_types  = var.node_instance_types
+  capacity_type   = var.capacity_type
+  version         = aws_eks_cluster.this.version
 
   scaling_config {
     min_size     = var.node_min
@@ -81,8 +109,14 @@ resource "aws_eks_node_group" "default" {
   lifecycle {
     # the cluster autoscaler owns the current size
     ignore_changes = [scaling_config[0].desired_size]
+
+    precondition {
+      condition     = var.node_min <= var.node_desired && var.node_desired <= var.node_max
+      error_message = "The node group's sizes must satisfy node_min <= node_desired <= node_max."
+    }
   }
 
-  tags       = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-default" })
+
   depends_on = [aws_iam_role_policy_attachment.node]
 }

@@ -2,35 +2,53 @@
 #
 #   aurora-global  an Aurora global database: a writer cluster in the
 #                  primary region, a read-only cluster in the secondary
-#                  that can be promoted. AWS cannot manage the password of a
-#                  global cluster, so it comes in through a write-only
-#                  argument from an ephemeral variable and is never stored.
-#   rds-replica    an RDS instance with a cross-region read replica, its
-#                  password managed by RDS in Secrets Manager.
+#                  that can be promoted.
+#   rds-replica    an RDS instance with a cross-region read replica.
 #
-# Each region's private zone gets a CNAME <record_name> for its side.
+# The master password: AWS can keep it in Secrets Manager itself
+# (manage_master_user_password) neither for a cluster in a global database
+# nor for an RDS instance that is the source of a read replica. So it comes
+# from the operator, through an ephemeral variable, into the write-only
+# arguments master_password_wo / password_wo: it is in no file, no plan and
+# no state.
+#
+# Both: storage encrypted (the secondary region with a key of its own), a
+# security group per region open on the port to the allowed networks only,
+# and a CNAME <record_name> in each region's private zone for that region's
+# side.
 
 locals {
   aurora = var.topology == "aurora-global"
-  # Aurora needs a full version; a major version maps to a known minor
-  aurora_versions = { "13" = "13.12", "14" = "14.9", "15" = "15.4", "16" = "16.1", "17" = "17.4" }
-  version         = local.aurora && !strcontains(var.engine_version, ".") ? lookup(local.aurora_versions, var.engine_version, var.engine_version) : var.engine_version
-  final_snapshot  = var.deletion_protection ? false : true
+
+  # Aurora needs a full version; a major version maps to a known minor.
+  aurora_engine_version = strcontains(var.engine_version, ".") ? var.engine_version : lookup(var.aurora_engine_versions, var.engine_version, var.engine_version)
+
+  skip_final_snapshot = coalesce(var.skip_final_snapshot, !var.deletion_protection)
+  final_snapshot_id   = local.skip_final_snapshot ? null : "${var.name}-final"
 }
+
+# --- both topologies ----------------------------------------------------------
 
 resource "aws_security_group" "primary" {
   provider    = aws.primary
   name_prefix = "${substr(var.name, 0, 40)}-db-"
   description = "PostgreSQL of ${var.name}"
   vpc_id      = var.primary_vpc_id
+
+  # no egress: the database starts no connections
   ingress {
-    description = "PostgreSQL from the VPC"
+    description = "PostgreSQL"
+    protocol    = "tcp"
     from_port   = var.port
     to_port     = var.port
-    protocol    = "tcp"
     cidr_blocks = var.primary_allowed_cidrs
   }
-  tags = var.tags
+
+  tags = merge(var.tags, { Name = "${var.name}-db" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_security_group" "secondary" {
@@ -38,58 +56,81 @@ resource "aws_security_group" "secondary" {
   name_prefix = "${substr(var.name, 0, 40)}-db-"
   description = "PostgreSQL of ${var.name}"
   vpc_id      = var.secondary_vpc_id
+
+  # no egress: the database starts no connections
   ingress {
-    description = "PostgreSQL from the VPC"
+    description = "PostgreSQL"
+    protocol    = "tcp"
     from_port   = var.port
     to_port     = var.port
-    protocol    = "tcp"
     cidr_blocks = var.secondary_allowed_cidrs
   }
-  tags = var.tags
+
+  tags = merge(var.tags, { Name = "${var.name}-db" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
-# Encrypted storage in the secondary region needs a key of that region.
+# Encrypted storage replicated into the secondary region needs a key of
+# that region (the primary uses the account's aws/rds key).
 resource "aws_kms_key" "secondary" {
-  provider            = aws.secondary
-  description         = "storage of ${var.name} in the secondary region"
-  enable_key_rotation = true
-  tags                = var.tags
+  provider                = aws.secondary
+  description             = "database storage of ${var.name} in the secondary region"
+  enable_key_rotation     = true
+  deletion_window_in_days = local.skip_final_snapshot ? 7 : 30
+  tags                    = merge(var.tags, { Name = "${var.name}-db" })
 }
 
-# --- aurora-global ----------------------------------------------------------
+resource "aws_kms_alias" "secondary" {
+  provider      = aws.secondary
+  name          = "alias/${var.name}-db"
+  target_key_id = aws_kms_key.secondary.key_id
+}
+
+# --- aurora-global ------------------------------------------------------------
 
 resource "aws_rds_global_cluster" "this" {
   count                     = local.aurora ? 1 : 0
   provider                  = aws.primary
   global_cluster_identifier = var.name
   engine                    = "aurora-postgresql"
-  engine_version            = local.version
+  engine_version            = local.aurora_engine_version
   database_name             = var.database_name
   storage_encrypted         = true
   deletion_protection       = var.deletion_protection
+  tags                      = var.tags
 }
 
 resource "aws_rds_cluster" "primary" {
-  count                      = local.aurora ? 1 : 0
-  provider                   = aws.primary
-  cluster_identifier         = "${var.name}-primary"
-  global_cluster_identifier  = aws_rds_global_cluster.this[0].id
-  engine                     = aws_rds_global_cluster.this[0].engine
-  engine_version             = local.version
-  database_name              = var.database_name
-  master_username            = var.master_username
-  master_password_wo         = var.master_password_wo
-  master_password_wo_version = 1
-  port                       = var.port
-  db_subnet_group_name       = var.primary_subnet_group
-  vpc_security_group_ids     = [aws_security_group.primary.id]
-  storage_encrypted          = true
-  backup_retention_period    = var.backup_retention_days
-  deletion_protection        = var.deletion_protection
-  skip_final_snapshot        = !local.final_snapshot
-  final_snapshot_identifier  = local.final_snapshot ? "${var.name}-final" : null
-  copy_tags_to_snapshot      = true
-  tags                       = var.tags
+  count                     = local.aurora ? 1 : 0
+  provider                  = aws.primary
+  cluster_identifier        = "${var.name}-primary"
+  global_cluster_identifier = aws_rds_global_cluster.this[0].id
+  engine                    = aws_rds_global_cluster.this[0].engine
+  engine_version            = aws_rds_global_cluster.this[0].engine_version
+  database_name             = var.database_name
+  master_username           = var.master_username
+  # write-only: sent to AWS, never kept in the plan or the state
+  master_password_wo              = var.master_password_wo
+  master_password_wo_version      = var.master_password_wo_version
+  port                            = var.port
+  db_subnet_group_name            = var.primary_subnet_group
+  vpc_security_group_ids          = [aws_security_group.primary.id]
+  storage_encrypted               = true
+  backup_retention_period         = var.backup_retention_days
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  deletion_protection             = var.deletion_protection
+  skip_final_snapshot             = local.skip_final_snapshot
+  final_snapshot_identifier       = local.final_snapshot_id
+  copy_tags_to_snapshot           = true
+  tags                            = merge(var.tags, { Name = "${var.name}-primary" })
+
+  lifecycle {
+    # the engine version is the global cluster's; AWS upgrades minors
+    ignore_changes = [engine_version]
+  }
 }
 
 resource "aws_rds_cluster_instance" "primary" {
@@ -98,32 +139,44 @@ resource "aws_rds_cluster_instance" "primary" {
   identifier           = "${var.name}-primary-${count.index}"
   cluster_identifier   = aws_rds_cluster.primary[0].id
   engine               = aws_rds_cluster.primary[0].engine
-  engine_version       = local.version
+  engine_version       = aws_rds_cluster.primary[0].engine_version
   instance_class       = var.instance_class
   db_subnet_group_name = var.primary_subnet_group
-  tags                 = var.tags
+  publicly_accessible  = false
+  promotion_tier       = count.index
+  tags                 = merge(var.tags, { Name = "${var.name}-primary-${count.index}" })
+
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
 resource "aws_rds_cluster" "secondary" {
-  count                     = local.aurora ? 1 : 0
-  provider                  = aws.secondary
-  cluster_identifier        = "${var.name}-secondary"
-  global_cluster_identifier = aws_rds_global_cluster.this[0].id
-  engine                    = aws_rds_global_cluster.this[0].engine
-  engine_version            = local.version
-  port                      = var.port
-  db_subnet_group_name      = var.secondary_subnet_group
-  vpc_security_group_ids    = [aws_security_group.secondary.id]
-  storage_encrypted         = true
-  kms_key_id                = aws_kms_key.secondary.arn
-  deletion_protection       = var.deletion_protection
-  skip_final_snapshot       = true
-  tags                      = var.tags
+  count                           = local.aurora ? 1 : 0
+  provider                        = aws.secondary
+  cluster_identifier              = "${var.name}-secondary"
+  global_cluster_identifier       = aws_rds_global_cluster.this[0].id
+  engine                          = aws_rds_global_cluster.this[0].engine
+  engine_version                  = aws_rds_global_cluster.this[0].engine_version
+  port                            = var.port
+  db_subnet_group_name            = var.secondary_subnet_group
+  vpc_security_group_ids          = [aws_security_group.secondary.id]
+  storage_encrypted               = true
+  kms_key_id                      = aws_kms_key.secondary.arn
+  backup_retention_period         = var.backup_retention_days
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  deletion_protection             = var.deletion_protection
+  # a member of a global database cannot take a final snapshot
+  skip_final_snapshot   = true
+  copy_tags_to_snapshot = true
+  tags                  = merge(var.tags, { Name = "${var.name}-secondary" })
 
   lifecycle {
-    # set by AWS while the cluster is a member of the global database
-    ignore_changes = [replication_source_identifier]
+    # AWS sets these while the cluster is a secondary of the global database
+    ignore_changes = [replication_source_identifier, engine_version]
   }
+
+  # a secondary can only join once the primary has a writer instance
   depends_on = [aws_rds_cluster_instance.primary]
 }
 
@@ -133,57 +186,74 @@ resource "aws_rds_cluster_instance" "secondary" {
   identifier           = "${var.name}-secondary-${count.index}"
   cluster_identifier   = aws_rds_cluster.secondary[0].id
   engine               = aws_rds_cluster.secondary[0].engine
-  engine_version       = local.version
+  engine_version       = aws_rds_cluster.secondary[0].engine_version
   instance_class       = var.instance_class
   db_subnet_group_name = var.secondary_subnet_group
-  tags                 = var.tags
+  publicly_accessible  = false
+  promotion_tier       = count.index
+  tags                 = merge(var.tags, { Name = "${var.name}-secondary-${count.index}" })
+
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
-# --- rds-replica ------------------------------------------------------------
+# --- rds-replica --------------------------------------------------------------
 
 resource "aws_db_instance" "primary" {
-  count                       = local.aurora ? 0 : 1
-  provider                    = aws.primary
-  identifier                  = "${var.name}-primary"
-  engine                      = "postgres"
-  engine_version              = var.engine_version
-  instance_class              = var.instance_class
-  allocated_storage           = var.allocated_storage_gb
-  storage_type                = "gp3"
-  storage_encrypted           = true
-  db_name                     = var.database_name
-  username                    = var.master_username
-  manage_master_user_password = true
-  port                        = var.port
-  multi_az                    = var.multi_az
-  db_subnet_group_name        = var.primary_subnet_group
-  vpc_security_group_ids      = [aws_security_group.primary.id]
-  backup_retention_period     = var.backup_retention_days
-  deletion_protection         = var.deletion_protection
-  skip_final_snapshot         = !local.final_snapshot
-  final_snapshot_identifier   = local.final_snapshot ? "${var.name}-final" : null
-  copy_tags_to_snapshot       = true
-  tags                        = var.tags
+  count          = local.aurora ? 0 : 1
+  provider       = aws.primary
+  identifier     = "${var.name}-primary"
+  engine         = "postgres"
+  engine_version = var.engine_version
+  instance_class = var.instance_class
+  db_name        = var.database_name
+  username       = var.master_username
+  # write-only: sent to AWS, never kept in the plan or the state. (RDS cannot
+  # manage the password of an instance with read replicas.)
+  password_wo                     = var.master_password_wo
+  password_wo_version             = var.master_password_wo_version
+  allocated_storage               = var.allocated_storage_gb
+  storage_type                    = "gp3"
+  storage_encrypted               = true
+  port                            = var.port
+  multi_az                        = var.multi_az
+  db_subnet_group_name            = var.primary_subnet_group
+  vpc_security_group_ids          = [aws_security_group.primary.id]
+  publicly_accessible             = false
+  backup_retention_period         = var.backup_retention_days
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  auto_minor_version_upgrade      = true
+  deletion_protection             = var.deletion_protection
+  skip_final_snapshot             = local.skip_final_snapshot
+  final_snapshot_identifier       = local.final_snapshot_id
+  copy_tags_to_snapshot           = true
+  tags                            = merge(var.tags, { Name = "${var.name}-primary" })
 }
 
 resource "aws_db_instance" "replica" {
-  count                  = local.aurora ? 0 : 1
-  provider               = aws.secondary
-  identifier             = "${var.name}-replica"
-  replicate_source_db    = aws_db_instance.primary[0].arn
-  instance_class         = var.instance_class
-  storage_type           = "gp3"
-  storage_encrypted      = true
-  kms_key_id             = aws_kms_key.secondary.arn
-  port                   = var.port
-  db_subnet_group_name   = var.secondary_subnet_group
-  vpc_security_group_ids = [aws_security_group.secondary.id]
-  deletion_protection    = var.deletion_protection
-  skip_final_snapshot    = true
-  tags                   = var.tags
+  count    = local.aurora ? 0 : 1
+  provider = aws.secondary
+  # engine, version, name, user and storage size come from the source
+  identifier                      = "${var.name}-replica"
+  replicate_source_db             = aws_db_instance.primary[0].arn
+  instance_class                  = var.instance_class
+  storage_type                    = "gp3"
+  storage_encrypted               = true
+  kms_key_id                      = aws_kms_key.secondary.arn
+  port                            = var.port
+  multi_az                        = var.multi_az
+  db_subnet_group_name            = var.secondary_subnet_group
+  vpc_security_group_ids          = [aws_security_group.secondary.id]
+  publicly_accessible             = false
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  auto_minor_version_upgrade      = true
+  deletion_protection             = var.deletion_protection
+  skip_final_snapshot             = true
+  tags                            = merge(var.tags, { Name = "${var.name}-replica" })
 }
 
-# --- names ------------------------------------------------------------------
+# --- names in the private zones -------------------------------------------------
 
 locals {
   primary_endpoint   = local.aurora ? aws_rds_cluster.primary[0].endpoint : aws_db_instance.primary[0].address
@@ -195,7 +265,7 @@ resource "aws_route53_record" "primary" {
   zone_id  = var.primary_zone_id
   name     = var.record_name
   type     = "CNAME"
-  ttl      = 30
+  ttl      = var.record_ttl
   records  = [local.primary_endpoint]
 }
 
@@ -204,6 +274,6 @@ resource "aws_route53_record" "secondary" {
   zone_id  = var.secondary_zone_id
   name     = var.record_name
   type     = "CNAME"
-  ttl      = 30
+  ttl      = var.record_ttl
   records  = [local.secondary_endpoint]
 }

@@ -1,16 +1,44 @@
 output "primary_endpoint" {
-  value = local.primary_endpoint
+  description = "Host name of the writer: the Aurora primary cluster's endpoint, or the RDS primary's address."
+  value       = local.primary_endpoint
 }
 
 output "secondary_endpoint" {
-  value = local.secondary_endpoint
+  description = "Host name of the read-only side in the secondary region: the secondary cluster's reader endpoint, or the replica's address."
+  value       = local.secondary_endpoint
 }
 
 output "port" {
-  value = var.port
+  description = "PostgreSQL's port."
+  value       = var.port
 }
 
 output "master_user_secret_arn" {
-  description = "The Secrets Manager secret RDS manages (rds-replica); null for Aurora global."
-  value       = local.aurora ? null : aws_db_instance.primary[0].master_user_secret[0].secret_arn
+  description = "Always null: AWS cannot manage the master password in either topology (see README.md); the operator keeps it, e.g. in the secrets module's secret for the database password."
+  value       = null
+}
+
+output "primary_record_fqdn" {
+  description = "The CNAME in the primary region's private zone."
+  value       = aws_route53_record.primary.fqdn
+}
+
+output "secondary_record_fqdn" {
+  description = "The CNAME in the secondary region's private zone."
+  value       = aws_route53_record.secondary.fqdn
+}
+
+output "primary_security_group_id" {
+  description = "Security group of the primary region's database."
+  value       = aws_security_group.primary.id
+}
+
+output "secondary_security_group_id" {
+  description = "Security group of the secondary region's database."
+  value       = aws_security_group.secondary.id
+}
+
+output "global_cluster_id" {
+  description = "aurora-global: the global cluster's identifier (for a managed failover); null for rds-replica."
+  value       = local.aurora ? aws_rds_global_cluster.this[0].id : null
 }

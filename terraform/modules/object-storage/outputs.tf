@@ -1,19 +1,24 @@
 output "primary_bucket" {
-  value = aws_s3_bucket.primary.bucket
+  description = "Name of the primary region's bucket."
+  value       = aws_s3_bucket.primary.bucket
 }
 
 output "secondary_bucket" {
-  value = aws_s3_bucket.secondary.bucket
+  description = "Name of the replica bucket in the secondary region."
+  value       = aws_s3_bucket.secondary.bucket
 }
 
 output "primary_bucket_arn" {
-  value = aws_s3_bucket.primary.arn
+  description = "ARN of the primary bucket."
+  value       = aws_s3_bucket.primary.arn
 }
 
 output "secondary_bucket_arn" {
-  value = aws_s3_bucket.secondary.arn
+  description = "ARN of the replica bucket."
+  value       = aws_s3_bucket.secondary.arn
 }
 
 output "replication_role_arn" {
-  value = aws_iam_role.replication.arn
+  description = "IAM role S3 replicates with."
+  value       = aws_iam_role.replication.arn
 }
