@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static size_t min3(size_t a, size_t b, size_t c)
 {
@@ -44,6 +45,24 @@ size_t edit_distance(const char *a, const char *b)
 	return res;
 }
 
+/* The one candidate that `word` (of at least 3 characters) begins, if any. */
+static const char *unique_prefix_of(const char *word, size_t len, const char *const *cands,
+				    size_t n)
+{
+	const char *found = NULL;
+
+	if (len < 3)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(cands[i]) > len && !strncasecmp(cands[i], word, len)) {
+			if (found)
+				return NULL;
+			found = cands[i];
+		}
+	}
+	return found;
+}
+
 const char *suggest_nearest(const char *word, const char *const *cands, size_t n)
 {
 	size_t len = strlen(word), limit = len / 3 > 2 ? len / 3 : 2;
@@ -52,6 +71,10 @@ const char *suggest_nearest(const char *word, const char *const *cands, size_t n
 
 	if (len > 256)
 		return NULL;
+	/* "aurora" for "aurora-global": an abbreviation is far in edits, near in intent */
+	best = unique_prefix_of(word, len, cands, n);
+	if (best)
+		return best;
 	for (size_t i = 0; i < n; i++) {
 		size_t dist = edit_distance(word, cands[i]);
 

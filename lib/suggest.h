@@ -10,8 +10,9 @@
 size_t edit_distance(const char *a, const char *b);
 
 /*
- * The nearest of the `n` candidates to `word`, or NULL when none is
- * within max(2, len/3) edits. Ties go to the earlier candidate.
+ * The candidate that `word` (3 characters or more) abbreviates, when only
+ * one begins with it; otherwise the nearest of the `n` candidates, or NULL
+ * when none is within max(2, len/3) edits. Ties go to the earlier one.
  */
 const char *suggest_nearest(const char *word, const char *const *cands, size_t n);
 

@@ -69,13 +69,47 @@ static int need_scalar(const struct yd_field *f, const struct ynode *n, const ch
 	return -1;
 }
 
-static int check_range(const struct yd_field *f, const struct ynode *n, int64_t v,
-		       struct diag *d)
+typedef void (*unit_format)(struct strbuf *, uint64_t);
+
+/* `v` as the definition would write it: 30s, 512Mi, 250m, 250r/s, or 42. */
+static void show_number(struct strbuf *sb, int64_t v, unit_format format)
 {
+	if (format && v >= 0)
+		format(sb, (uint64_t)v);
+	else
+		strbuf_addf(sb, "%" PRId64, v);
+}
+
+static void fail_range(struct diag *d, const struct yd_field *f, const struct ynode *n,
+		       const char *value, unit_format format)
+{
+	struct strbuf lo = STRBUF_INIT, hi = STRBUF_INIT;
+
+	if (!(f->flags & YD_RANGE)) {
+		fail(d, &n->pos, "'%s' is out of range: %s is too large", f->key, value);
+		return;
+	}
+	show_number(&lo, f->min, format);
+	show_number(&hi, f->max, format);
+	fail(d, &n->pos, "'%s' is out of range: %s is not between %s and %s", f->key, value,
+	     lo.buf, hi.buf);
+	strbuf_release(&lo);
+	strbuf_release(&hi);
+}
+
+static int check_range(const struct yd_field *f, const struct ynode *n, int64_t v,
+		       unit_format format, struct diag *d)
+{
+	struct strbuf val = STRBUF_INIT;
+
 	if (!(f->flags & YD_RANGE) || (v >= f->min && v <= f->max))
 		return 0;
-	fail(d, &n->pos, "'%s' is out of range: %" PRId64 " is not between %" PRId64 " and %" PRId64,
-	     f->key, v, f->min, f->max);
+	if (n->from_env)
+		strbuf_addstr(&val, "a value from the environment");
+	else
+		show_number(&val, v, format);
+	fail_range(d, f, n, val.buf, format);
+	strbuf_release(&val);
 	return -1;
 }
 
@@ -90,6 +124,10 @@ static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj
 	s = n->str;
 	errno = 0;
 	v = strtoll(s, &end, 10);
+	if (*s && !*end && errno == ERANGE && *s != '+' && *s != ' ') {
+		fail_range(d, f, n, n->from_env ? "a value from the environment" : s, NULL);
+		return -1;
+	}
 	if (!*s || *end || errno || *s == '+' || *s == ' ') {
 		fail_type(d, f, n, "an integer");
 		return -1;
@@ -99,7 +137,7 @@ static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj
 		     "(remove the quotes)", f->key, s);
 		return -1;
 	}
-	if (check_range(f, n, v, d) < 0)
+	if (check_range(f, n, v, NULL, d) < 0)
 		return -1;
 	*SLOT(obj, f, int64_t) = v;
 	return 0;
@@ -130,7 +168,7 @@ static int decode_bool(const struct yd_field *f, const struct ynode *n, void *ob
 typedef int (*unit_parser)(const char *, uint64_t *, const char **);
 
 static int decode_unit(const struct yd_field *f, const struct ynode *n, void *obj,
-		       struct diag *d, unit_parser parse, const char *what)
+		       struct diag *d, unit_parser parse, unit_format format, const char *what)
 {
 	const char *why = NULL;
 	uint64_t v;
@@ -145,11 +183,12 @@ static int decode_unit(const struct yd_field *f, const struct ynode *n, void *ob
 		strbuf_release(&got);
 		return -1;
 	}
-	if (v > INT64_MAX || check_range(f, n, (int64_t)v, d) < 0) {
-		if (v > INT64_MAX)
-			fail(d, &n->pos, "'%s' is out of range", f->key);
+	if (v > INT64_MAX) {
+		fail_range(d, f, n, n->from_env ? "a value from the environment" : n->str, format);
 		return -1;
 	}
+	if (check_range(f, n, (int64_t)v, format, d) < 0)
+		return -1;
 	*SLOT(obj, f, uint64_t) = v;
 	return 0;
 }
@@ -275,6 +314,7 @@ static int decode_strmap(const struct yd_field *f, const struct ynode *n, void *
 		kv->key = xstrdup(n->keys[i]);
 		kv->val = xstrdup(val->str);
 		kv->pos = val->pos;
+		kv->key_pos = n->key_pos[i];
 		kv->from_env = val->from_env;
 	}
 	return ret;
@@ -389,10 +429,15 @@ static int decode_field(const struct yd_field *f, const struct ynode *n, void *o
 	case YD_INT: return decode_int(f, n, obj, d);
 	case YD_BOOL: return decode_bool(f, n, obj, d);
 	case YD_DURATION:
-		return decode_unit(f, n, obj, d, parse_duration_ms, "a duration such as 1s");
-	case YD_BYTES: return decode_unit(f, n, obj, d, parse_bytes, "a size such as 512Mi");
-	case YD_CPU: return decode_unit(f, n, obj, d, parse_millicpu, "CPU such as 250m");
-	case YD_RATE: return decode_unit(f, n, obj, d, parse_rate_per_min, "a rate such as 250r/s");
+		return decode_unit(f, n, obj, d, parse_duration_ms, format_duration_ms,
+				   "a duration such as 1s");
+	case YD_BYTES:
+		return decode_unit(f, n, obj, d, parse_bytes, format_bytes, "a size such as 512Mi");
+	case YD_CPU:
+		return decode_unit(f, n, obj, d, parse_millicpu, format_millicpu, "CPU such as 250m");
+	case YD_RATE:
+		return decode_unit(f, n, obj, d, parse_rate_per_min, format_rate_per_min,
+				   "a rate such as 250r/s");
 	case YD_ENUM: return decode_enum(f, n, obj, d);
 	case YD_STRLIST: return decode_strlist(f, n, obj, d);
 	case YD_STRMAP: return decode_strmap(f, n, obj, d);
@@ -452,13 +497,23 @@ int yd_decode(const struct yd_schema *s, const struct ynode *n, void *obj, struc
 				fail(d, &n->kids[i]->pos, "'%s' may not be null", f->key);
 			continue;   /* null keeps the default */
 		}
+		if (f->vpos_off)
+			*(struct ypos *)((char *)obj + f->vpos_off - 1) = n->kids[i]->pos;
 		decode_field(f, n->kids[i], obj, d);
 	}
 	for (size_t i = 0; i < s->nr_fields; i++) {
 		const struct yd_field *f = &s->fields[i];
 		const struct ynode *v = ynode_map_get(n, f->key);
 
-		if ((f->flags & YD_REQUIRED) && !v)
+		const struct ypos *gone;
+
+		if (!(f->flags & YD_REQUIRED) || v)
+			continue;
+		gone = ynode_map_gone(n, f->key);
+		if (gone)
+			fail(d, gone, "missing required key '%s' in %s (deleted here by null)",
+			     f->key, s->what);
+		else
 			fail(d, &n->pos, "missing required key '%s' in %s", f->key, s->what);
 	}
 	return diag_count(d) > before ? -1 : 0;

@@ -60,6 +60,7 @@ struct ykv {
 	char *key;
 	char *val;
 	struct ypos pos;        /* of the value */
+	struct ypos key_pos;
 	unsigned from_env : 1;  /* value came from the environment */
 };
 
@@ -84,6 +85,8 @@ struct yd_field {
 	const char *const *names;      /* YD_ENUM: NULL-terminated */
 	const struct yd_schema *sub;   /* YD_STRUCT, YD_NAMED, YD_LIST */
 	const char *doc;               /* one line, for --help and errors */
+	size_t vpos_off;               /* offset of a struct ypos + 1 that gets the
+					* value's position; 0 for none */
 };
 
 struct yd_schema {
@@ -100,6 +103,8 @@ struct yd_schema {
 
 #define YD_FIELDS(arr) .fields = (arr), .nr_fields = sizeof(arr) / sizeof((arr)[0])
 #define YD_POS(type, member) .pos_off = offsetof(type, member) + 1
+/* in a field: remember where its value was written */
+#define YD_VPOS(type, member) .vpos_off = offsetof(type, member) + 1
 
 /*
  * Decode mapping `n` into `obj` (already initialised by the caller, or by

@@ -23,6 +23,8 @@ struct builder {
 	const char *file;
 	const struct ynode_limits *lim;
 	struct diag *d;
+	const char *buf;   /* the input, for positions of reader errors */
+	size_t len;
 	struct anchor *anchors;
 	size_t nr_anchors, alloc_anchors;
 	size_t weight;   /* nodes so far, aliases counted expanded */
@@ -48,6 +50,9 @@ void ynode_free(struct ynode *n)
 			free(n->keys[i]);
 		ynode_free(n->kids[i]);
 	}
+	for (size_t i = 0; i < n->nr_gone; i++)
+		free(n->gone[i].key);
+	free(n->gone);
 	free(n->keys);
 	free(n->key_pos);
 	free(n->kids);
@@ -63,7 +68,16 @@ struct ynode *ynode_dup(const struct ynode *n)
 	c->quoted = n->quoted;
 	c->substituted = n->substituted;
 	c->from_env = n->from_env;
+	c->multiline = n->multiline;
 	c->weight = n->weight;
+	if (n->nr_gone) {
+		c->gone = xcalloc(n->nr_gone, sizeof(*c->gone));
+		for (size_t i = 0; i < n->nr_gone; i++) {
+			c->gone[i].key = xstrdup(n->gone[i].key);
+			c->gone[i].pos = n->gone[i].pos;
+		}
+		c->nr_gone = n->nr_gone;
+	}
 	for (size_t i = 0; i < n->nr; i++) {
 		if (n->kind == YN_MAP)
 			ynode_map_set(c, n->keys[i], n->key_pos[i], ynode_dup(n->kids[i]));
@@ -132,6 +146,22 @@ void ynode_map_remove(struct ynode *map, size_t i)
 	map->nr--;
 }
 
+void ynode_map_forget(struct ynode *map, size_t i, struct ypos why)
+{
+	map->gone = xreallocarray(map->gone, map->nr_gone + 1, sizeof(*map->gone));
+	map->gone[map->nr_gone].key = xstrdup(map->keys[i]);
+	map->gone[map->nr_gone++].pos = why;
+	ynode_map_remove(map, i);
+}
+
+const struct ypos *ynode_map_gone(const struct ynode *map, const char *key)
+{
+	for (size_t i = map->nr_gone; i-- > 0;)
+		if (!strcmp(map->gone[i].key, key))
+			return &map->gone[i].pos;
+	return NULL;
+}
+
 void ynode_seq_push(struct ynode *seq, struct ynode *item)
 {
 	grow(seq);
@@ -175,6 +205,27 @@ static void fail_at(struct builder *b, yaml_mark_t m, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
+/* The mark of byte `off` of the input: line and column in characters. */
+static yaml_mark_t offset_mark(const struct builder *b, size_t off)
+{
+	yaml_mark_t m = { 0 };
+
+	if (off > b->len)
+		off = b->len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)b->buf[i];
+
+		if (c == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if ((c & 0xc0) != 0x80) {
+			m.column++;   /* not a UTF-8 continuation byte */
+		}
+	}
+	m.index = off;
+	return m;
+}
+
 static void parser_error(struct builder *b)
 {
 	const yaml_parser_t *p = &b->parser;
@@ -187,6 +238,22 @@ static void parser_error(struct builder *b)
 		diag_add(b->d, b->file, 0, 0, "out of memory while parsing YAML");
 		return;
 	}
+	/* reader errors (bad UTF-8, control characters) give a byte offset only */
+	if (p->error == YAML_READER_ERROR) {
+		size_t off = p->problem_offset < b->len ? p->problem_offset : b->len;
+
+		/* a bad trailing octet: point at the character it was to finish */
+		if (p->problem && strstr(p->problem, "trailing")) {
+			while (off > 0 && ((unsigned char)b->buf[off - 1] & 0xc0) == 0x80)
+				off--;
+			if (off > 0 && (unsigned char)b->buf[off - 1] >= 0xc0)
+				off--;
+		}
+		m = offset_mark(b, off);
+	}
+	/* an unclosed quote or bracket: where it opened, not the end of the file */
+	if (p->context && p->problem && strstr(p->problem, "end of stream"))
+		m = p->context_mark;
 	if (p->context)
 		diag_add(b->d, b->file, (int)m.line + 1, (int)m.column + 1,
 			 "invalid YAML: %s %s", p->problem ? p->problem : "syntax error", p->context);
@@ -246,13 +313,14 @@ static int is_null_scalar(const yaml_event_t *ev)
 
 static struct ynode *build_node(struct builder *b, yaml_event_t *ev, int depth);
 
-static struct ynode *build_scalar(struct builder *b, yaml_event_t *ev)
+/* `as_str`: tagged !!str, so a string whatever it looks like */
+static struct ynode *build_scalar(struct builder *b, yaml_event_t *ev, int as_str)
 {
 	struct ynode *n;
 
 	if (charge(b, 1, ev->start_mark) < 0)
 		return NULL;
-	if (is_null_scalar(ev)) {
+	if (!as_str && is_null_scalar(ev)) {
 		n = ynode_new(YN_NULL, mark_pos(b, ev->start_mark));
 	} else {
 		n = ynode_new(YN_SCALAR, mark_pos(b, ev->start_mark));
@@ -262,7 +330,8 @@ static struct ynode *build_scalar(struct builder *b, yaml_event_t *ev)
 			ynode_free(n);
 			return NULL;
 		}
-		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		n->quoted = as_str || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		n->multiline = ev->end_mark.line != ev->start_mark.line;
 	}
 	remember_anchor(b, ev->data.scalar.anchor, n);
 	return n;
@@ -353,11 +422,61 @@ fail:
 	return NULL;
 }
 
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/*
+ * Only the core schema's tags are understood; anything else (`!vault`,
+ * `!!binary`) would be silently taken as plain text, so it is an error.
+ * Returns the tag's short name ("str") or "" for none, NULL after an error.
+ */
+static const char *check_tag(struct builder *b, const yaml_event_t *ev)
+{
+	static const char *const scalar_tags[] = { "str", "int", "float", "bool", "null", NULL };
+	const char *tag, *name;
+	const char *want;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: tag = (const char *)ev->data.scalar.tag; want = NULL; break;
+	case YAML_MAPPING_START_EVENT:
+		tag = (const char *)ev->data.mapping_start.tag; want = "map"; break;
+	case YAML_SEQUENCE_START_EVENT:
+		tag = (const char *)ev->data.sequence_start.tag; want = "seq"; break;
+	default: return "";
+	}
+	if (!tag || !strcmp(tag, "!"))
+		return "";
+	if (strncmp(tag, CORE_TAG, strlen(CORE_TAG))) {
+		fail_at(b, ev->start_mark, "unsupported YAML tag '%s'", tag);
+		return NULL;
+	}
+	name = tag + strlen(CORE_TAG);
+	if (want) {
+		if (strcmp(name, want)) {
+			fail_at(b, ev->start_mark, "tag '!!%s' does not match a %s", name,
+				!strcmp(want, "map") ? "mapping" : "sequence");
+			return NULL;
+		}
+		return name;
+	}
+	for (size_t i = 0; scalar_tags[i]; i++)
+		if (!strcmp(name, scalar_tags[i]))
+			return name;
+	fail_at(b, ev->start_mark, !strcmp(name, "map") || !strcmp(name, "seq") ?
+		"tag '!!%s' does not match a scalar" : "unsupported YAML tag '!!%s'", name);
+	return NULL;
+}
+
 static struct ynode *build_node(struct builder *b, yaml_event_t *ev, int depth)
 {
+	const char *tag = check_tag(b, ev);
+
+	if (!tag)
+		return NULL;
+	if (ev->type == YAML_SCALAR_EVENT && !strcmp(tag, "str"))
+		return build_scalar(b, ev, 1);
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		return build_scalar(b, ev);
+		return build_scalar(b, ev, 0);
 	case YAML_ALIAS_EVENT:
 		return build_alias(b, ev);
 	case YAML_MAPPING_START_EVENT:
@@ -424,7 +543,8 @@ struct ynode *ynode_parse(const char *buf, size_t len, const char *file,
 			  const struct ynode_limits *lim, struct diag *d)
 {
 	static const struct ynode_limits defaults = YNODE_LIMITS_INIT;
-	struct builder b = { .file = file, .lim = lim ? lim : &defaults, .d = d };
+	struct builder b = { .file = file, .lim = lim ? lim : &defaults, .d = d,
+			     .buf = buf, .len = len };
 	struct ynode *root;
 
 	if (len > b.lim->max_bytes) {

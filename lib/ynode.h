@@ -38,11 +38,19 @@ struct ynode {
 	unsigned quoted : 1;  /* scalar was single- or double-quoted, or a block scalar */
 	unsigned substituted : 1;  /* ${...} was replaced in this scalar */
 	unsigned from_env : 1;     /* text came from the process environment: never echo it */
+	unsigned multiline : 1;    /* scalar spans source lines: offsets in it are not columns */
 	size_t nr, alloc;
 	char **keys;               /* YN_MAP: nr keys */
 	struct ypos *key_pos;      /* YN_MAP: where each key is */
 	struct ynode **kids;       /* YN_MAP values or YN_SEQ items */
 	size_t weight;             /* nodes in this subtree, including itself */
+	struct ygone *gone;        /* YN_MAP: keys deleted by ynode_map_forget() */
+	size_t nr_gone;
+};
+
+struct ygone {
+	char *key;
+	struct ypos pos;           /* of what deleted it */
 };
 
 struct ynode_limits {
@@ -71,6 +79,10 @@ ssize_t ynode_map_index(const struct ynode *map, const char *key);
 /* Takes ownership of `val`. Replaces the value of an existing key. */
 void ynode_map_set(struct ynode *map, const char *key, struct ypos key_pos, struct ynode *val);
 void ynode_map_remove(struct ynode *map, size_t i);
+/* Remove entry i, remembering that `why` deleted it (for later errors). */
+void ynode_map_forget(struct ynode *map, size_t i, struct ypos why);
+/* Where `key` was last deleted from `map` by ynode_map_forget(), or NULL. */
+const struct ypos *ynode_map_gone(const struct ynode *map, const char *key);
 void ynode_seq_push(struct ynode *seq, struct ynode *item);
 
 const char *ynode_kind_name(const struct ynode *n);
