@@ -55,7 +55,7 @@ static void merge_into(struct ynode *base, const struct ynode *over)
 
 		if (val->kind == YN_NULL) {
 			if (at >= 0)
-				ynode_map_remove(base, (size_t)at);
+				ynode_map_forget(base, (size_t)at, val->pos);
 			continue;
 		}
 		if (at >= 0 && base->kids[at]->kind == YN_MAP && val->kind == YN_MAP) {
@@ -107,7 +107,7 @@ static struct ynode *read_base(struct loader *ld, const char *path, struct ynode
 	if (ext->kind != YN_SCALAR || !*ext->str) {
 		diag_add(ld->d, ext->pos.file, ext->pos.line, ext->pos.col,
 			 "invalid value for 'extends': expected the path of a definition, got %s",
-			 ynode_kind_name(ext));
+			 ext->kind == YN_SCALAR ? "''" : ynode_kind_name(ext));
 		return NULL;
 	}
 	dir = path_dirname(path);
@@ -205,6 +205,8 @@ static struct ynode *read_tree(struct loader *ld, const char *path, const struct
 		}
 		ynode_map_remove(root, (size_t)ynode_map_index(root, "extends"));
 		merge_into(base, root);
+		/* errors about the whole definition name the file given, not a base */
+		base->pos = root->pos;
 		ynode_free(root);
 		root = base;
 	}
@@ -256,7 +258,8 @@ static struct ypos pos_in_scalar(const struct ynode *n, size_t off)
 {
 	struct ypos p = n->pos;
 
-	if (!memchr(n->str, '\n', off))
+	/* in a scalar over several lines, the best we know is where it starts */
+	if (!n->multiline && !memchr(n->str, '\n', off))
 		p.col += (int)off + (n->quoted ? 1 : 0);
 	return p;
 }

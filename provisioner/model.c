@@ -156,7 +156,8 @@ static const struct yd_field service_fields[] = {
 	F(struct service, image, "image", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
 	F(struct service, run, "run", YD_STRLIST, .doc = "the command the local runtime starts"),
 	F(struct service, port, "port", YD_INT, .flags = YD_REQUIRED | YD_RANGE, .min = 1, .max = 65535),
-	F(struct service, replicas, "replicas", YD_INT, RANGE(1, 1000)),
+	F(struct service, replicas, "replicas", YD_INT, RANGE(1, 1000),
+	  YD_VPOS(struct service, replicas_pos)),
 	F(struct service, health, "health", YD_STRUCT, .sub = &check_schema),
 	F(struct service, ready, "ready", YD_STRUCT, .sub = &check_schema),
 	F(struct service, depends_on, "depends_on", YD_STRLIST),
@@ -194,7 +195,8 @@ static void datastore_init(void *obj)
 
 static const struct yd_field datastore_fields[] = {
 	F(struct datastore, engine, "engine", YD_ENUM, .flags = YD_REQUIRED, .names = engine_names),
-	F(struct datastore, version, "version", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
+	F(struct datastore, version, "version", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY,
+	  YD_VPOS(struct datastore, version_pos)),
 	F(struct datastore, topology, "topology", YD_ENUM, .names = topology_names),
 	F(struct datastore, region, "region", YD_REF, .doc = "region key of the primary"),
 	F(struct datastore, instance_class, "instance_class", YD_STRING, .flags = YD_NONEMPTY),
@@ -282,8 +284,10 @@ static const struct yd_schema network_schema = {
 };
 
 static const struct yd_field dns_fields[] = {
-	F(struct dns, domain, "domain", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
-	F(struct dns, zone_id, "zone_id", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
+	F(struct dns, domain, "domain", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY,
+	  YD_VPOS(struct dns, domain_pos)),
+	F(struct dns, zone_id, "zone_id", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY,
+	  YD_VPOS(struct dns, zone_id_pos)),
 	F(struct dns, ttl, "ttl", YD_INT, RANGE(1, 86400)),
 	F(struct dns, internal_domain, "internal_domain", YD_STRING, .flags = YD_NONEMPTY),
 };
@@ -312,12 +316,15 @@ static const struct yd_schema tfstate_schema = {
 };
 
 static const struct yd_field env_fields[] = {
-	F(struct env_model, platform, "platform", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
-	F(struct env_model, tier, "tier", YD_ENUM, .flags = YD_REQUIRED, .names = tier_names),
+	F(struct env_model, platform, "platform", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY,
+	  YD_VPOS(struct env_model, platform_pos)),
+	F(struct env_model, tier, "tier", YD_ENUM, .flags = YD_REQUIRED, .names = tier_names,
+	  YD_VPOS(struct env_model, tier_pos)),
 	F(struct env_model, name, "name", YD_STRING, .flags = YD_NONEMPTY,
 	  .doc = "template of the environment's name"),
 	F(struct env_model, owner, "owner", YD_STRING),
-	F(struct env_model, regions, "regions", YD_NAMED, .flags = YD_REQUIRED, .sub = &region_schema),
+	F(struct env_model, regions, "regions", YD_NAMED, .flags = YD_REQUIRED, .sub = &region_schema,
+	  YD_VPOS(struct env_model, regions_pos)),
 	F(struct env_model, lifetime, "lifetime", YD_STRUCT, .sub = &lifetime_schema),
 	F(struct env_model, failover, "failover", YD_STRUCT, .sub = &failover_schema),
 	F(struct env_model, services, "services", YD_NAMED, .flags = YD_REQUIRED | YD_NONEMPTY,

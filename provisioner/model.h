@@ -77,6 +77,7 @@ struct service {
 	struct yreflist run;     /* argv for the local runtime */
 	int64_t port;
 	int64_t replicas;
+	struct ypos replicas_pos;
 	struct check health;
 	struct check ready;
 	struct yreflist depends_on;
@@ -97,6 +98,7 @@ struct datastore {
 	struct ypos pos;
 	int engine;              /* enum engine */
 	char *version;
+	struct ypos version_pos;
 	int topology;            /* enum topology */
 	struct yref region;      /* where the primary is; default: the first region */
 	char *instance_class;
@@ -156,6 +158,7 @@ struct dns {
 	struct ypos pos;
 	char *domain;            /* "observatory.example.com" */
 	char *zone_id;           /* public hosted zone */
+	struct ypos domain_pos, zone_id_pos;
 	int64_t ttl;
 	char *internal_domain;   /* private zone suffix, "internal" */
 };
@@ -174,9 +177,10 @@ struct tfstate {
 };
 
 struct env_model {
-	struct ypos pos;
+	struct ypos pos;         /* the definition given, not a base */
 	char *platform;
 	int tier;                /* enum tier */
+	struct ypos platform_pos, tier_pos, regions_pos;
 	char *name;              /* the template as written */
 	char *owner;
 	struct yarray regions;   /* struct region; the first is the primary */

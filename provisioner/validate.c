@@ -139,7 +139,7 @@ static void check_regions(struct checker *c)
 	size_t i = 0;
 
 	if (m->regions.nr < 2)
-		fail(c, &m->pos, "an environment needs at least two regions (production's shape), "
+		fail(c, m->regions_pos.line ? &m->regions_pos : &m->pos, "an environment needs at least two regions (production's shape), "
 		     "found %zu", m->regions.nr);
 	for_each_region(m, r) {
 		const struct region *other = r + 1;
@@ -179,38 +179,74 @@ static int is_service_or_datastore(const struct env_model *m, const char *name)
 	return model_service(m, name) || model_datastore(m, name);
 }
 
-/* Depth-first search for a cycle through depends_on, reporting it once. */
-static int find_cycle(struct checker *c, const struct service *s, const char **stack, int depth,
-		      unsigned char *state)
+/*
+ * Depth-first search for a cycle through depends_on, reporting the first
+ * one found. Iterative, so a long chain of services cannot overflow the
+ * stack; depending on oneself is reported by check_services().
+ */
+static void find_cycle(struct checker *c)
 {
 	const struct env_model *m = c->m;
-	size_t idx = (size_t)(s - (const struct service *)m->services.v);
+	const struct service *base = m->services.v;
+	size_t nr = m->services.nr;
+	unsigned char *state = xcalloc(nr ? nr : 1, 1);   /* 0 new, 1 on the path, 2 done */
+	size_t *path = xcalloc(nr ? nr : 1, sizeof(*path));
+	size_t *next = xcalloc(nr ? nr : 1, sizeof(*next)); /* next depends_on to follow */
 
-	if (state[idx] == 2)
-		return 0;
-	if (state[idx] == 1 || depth >= 256) {
-		struct strbuf path = STRBUF_INIT;
-		int start = 0;
+	for (size_t root = 0; root < nr; root++) {
+		size_t depth = 0;
 
-		while (start < depth && strcmp(stack[start], s->name))
-			start++;
-		for (int k = start; k < depth; k++)
-			strbuf_addf(&path, "%s -> ", stack[k]);
-		strbuf_addstr(&path, s->name);
-		fail(c, &s->pos, "'depends_on' cycle: %s", path.buf);
-		strbuf_release(&path);
-		return 1;
+		if (state[root])
+			continue;
+		path[depth++] = root;
+		state[root] = 1;
+		next[root] = 0;
+		while (depth) {
+			size_t top = path[depth - 1];
+			const struct service *s = &base[top];
+			const struct service *dep;
+			size_t d;
+
+			if (next[top] == s->depends_on.nr) {
+				state[top] = 2;
+				depth--;
+				continue;
+			}
+			dep = model_service(m, s->depends_on.v[next[top]++].name);
+			if (!dep || dep == s)
+				continue;
+			d = (size_t)(dep - base);
+			if (state[d] == 1) {
+				struct strbuf chain = STRBUF_INIT;
+				size_t from = 0;
+
+				while (path[from] != d)
+					from++;
+				for (size_t k = from; k < depth; k++) {
+					/* a long cycle is shown by its ends */
+					if (depth - from > 8 && k == from + 4) {
+						strbuf_addf(&chain, "(%zu more) -> ", depth - from - 7);
+						k = depth - 4;
+						continue;
+					}
+					strbuf_addf(&chain, "%s -> ", base[path[k]].name);
+				}
+				strbuf_addstr(&chain, dep->name);
+				fail(c, &dep->pos, "'depends_on' cycle: %s", chain.buf);
+				strbuf_release(&chain);
+				goto out;
+			}
+			if (!state[d]) {
+				state[d] = 1;
+				next[d] = 0;
+				path[depth++] = d;
+			}
+		}
 	}
-	state[idx] = 1;
-	stack[depth] = s->name;
-	for (size_t i = 0; i < s->depends_on.nr; i++) {
-		const struct service *dep = model_service(m, s->depends_on.v[i].name);
-
-		if (dep && find_cycle(c, dep, stack, depth + 1, state))
-			return 1;
-	}
-	state[idx] = 2;
-	return 0;
+out:
+	free(state);
+	free(path);
+	free(next);
 }
 
 static void check_check(struct checker *c, const struct service *s, const struct check *k,
@@ -250,11 +286,30 @@ static void check_secrets(struct checker *c, const struct service *s)
 	}
 }
 
+static int is_var_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+static void check_env(struct checker *c, const struct service *s)
+{
+	for (size_t i = 0; i < s->env.nr; i++) {
+		const struct ykv *kv = &s->env.v[i];
+
+		if (!is_var_name(kv->key))
+			fail(c, &kv->key_pos, "invalid name '%s' in the env of service '%s': use "
+			     "letters, digits and '_', not starting with a digit", kv->key, s->name);
+	}
+}
+
 static void check_services(struct checker *c)
 {
 	const struct env_model *m = c->m;
-	unsigned char *state = xcalloc(m->services.nr ? m->services.nr : 1, 1);
-	const char **stack = xcalloc(257, sizeof(*stack));
 
 	for_each_service(m, s) {
 		if (model_datastore(m, s->name))
@@ -274,6 +329,14 @@ static void check_services(struct checker *c)
 			fail(c, &s->autoscale.pos, "'autoscale.min' (%lld) of service '%s' is above "
 			     "'autoscale.max' (%lld)", (long long)s->autoscale.min, s->name,
 			     (long long)s->autoscale.max);
+		if (s->autoscale.enabled && s->replicas_pos.line &&
+		    ((s->autoscale.min && s->replicas < s->autoscale.min) ||
+		     (s->autoscale.max && s->replicas > s->autoscale.max)))
+			fail(c, &s->replicas_pos, "'replicas' (%lld) of service '%s' is outside "
+			     "'autoscale' (min %lld, max %lld): the autoscaler would change it at "
+			     "once; scale both", (long long)s->replicas, s->name,
+			     (long long)service_min_replicas(s), (long long)service_max_replicas(s));
+		check_env(c, s);
 		if (s->resources.cpu_limit_m && s->resources.cpu_limit_m < s->resources.cpu_m)
 			fail(c, &s->resources.pos, "'resources.cpu_limit' of service '%s' is below "
 			     "its request", s->name);
@@ -282,11 +345,7 @@ static void check_services(struct checker *c)
 			     "its request", s->name);
 		check_secrets(c, s);
 	}
-	for_each_service(m, s)
-		if (find_cycle(c, s, stack, 0, state))
-			break;
-	free(state);
-	free(stack);
+	find_cycle(c);
 }
 
 static void check_datastores(struct checker *c)
@@ -309,7 +368,8 @@ static void check_datastores(struct checker *c)
 			fail(c, &d->replication.to.pos, "datastore '%s' replicates to its own region "
 			     "'%s': the replica must be in another region", d->name, to->key);
 		if (*end || v < 11 || v > 17)
-			fail(c, &d->pos, "unsupported 'version' of datastore '%s': expected a "
+			fail(c, d->version_pos.line ? &d->version_pos : &d->pos,
+			     "unsupported 'version' of datastore '%s': expected a "
 			     "PostgreSQL major version from 11 to 17, got '%s'", d->name, d->version);
 		for (const char *p = d->database; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_') {
@@ -340,22 +400,54 @@ static void check_gateway(struct checker *c)
 		fail(c, &g->pos, "'gateway.burst' needs 'gateway.rate'");
 }
 
+/*
+ * A lower-case DNS name: at least two labels of letters, digits and '-'
+ * (not at either end), each at most 63 characters, 253 in all.
+ */
+static int is_dns_name(const char *s)
+{
+	size_t labels = 0;
+
+	if (strlen(s) > 253)
+		return 0;
+	for (;;) {
+		size_t n = 0;
+
+		while (islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '-')
+			n++;
+		if (!n || n > 63 || s[0] == '-' || s[n - 1] == '-')
+			return 0;
+		labels++;
+		s += n;
+		if (!*s)
+			return labels >= 2;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
 static void check_misc(struct checker *c)
 {
 	const struct env_model *m = c->m;
 
 	if (!is_dns_label(m->platform) || strlen(m->platform) > 30)
-		fail(c, &m->pos, "invalid 'platform': '%s' must be a DNS label of at most 30 "
+		fail(c, m->platform_pos.line ? &m->platform_pos : &m->pos,
+		     "invalid 'platform': '%s' must be a DNS label of at most 30 "
 		     "characters", m->platform);
 	if (m->tier == TIER_TEST && !m->lifetime.ttl_ms)
-		fail(c, &m->pos, "a test environment needs 'lifetime.ttl', so that 'gc' can "
+		fail(c, m->tier_pos.line ? &m->tier_pos : &m->pos,
+		     "a test environment needs 'lifetime.ttl', so that 'gc' can "
 		     "remove it");
 	if (m->cluster.nodes_min > m->cluster.nodes_desired ||
 	    m->cluster.nodes_desired > m->cluster.nodes_max)
 		fail(c, m->cluster.pos.line ? &m->cluster.pos : &m->pos, "cluster nodes must "
 		     "satisfy nodes_min <= nodes_desired <= nodes_max");
+	if (!is_dns_name(m->dns.domain))
+		fail(c, m->dns.domain_pos.line ? &m->dns.domain_pos : &m->dns.pos,
+		     "invalid 'dns.domain': '%s' is not a DNS name (lower-case labels of letters, "
+		     "digits and '-', joined by '.')", m->dns.domain);
 	if (strncmp(m->dns.zone_id, "Z", 1))
-		fail(c, &m->dns.pos, "invalid 'dns.zone_id': a Route 53 zone id starts with 'Z', "
+		fail(c, m->dns.zone_id_pos.line ? &m->dns.zone_id_pos : &m->dns.pos, "invalid 'dns.zone_id': a Route 53 zone id starts with 'Z', "
 		     "got '%s'", m->dns.zone_id);
 }
 
