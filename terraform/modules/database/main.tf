@@ -29,48 +29,34 @@ locals {
 
 # --- both topologies ----------------------------------------------------------
 
-resource "aws_security_group" "primary" {
-  provider    = aws.primary
-  name_prefix = "${substr(var.name, 0, 40)}-db-"
-  description = "PostgreSQL of ${var.name}"
-  vpc_id      = var.primary_vpc_id
+module "primary" {
+  source    = "./region"
+  providers = { aws = aws.primary }
 
-  # no egress: the database starts no connections
-  ingress {
-    description = "PostgreSQL"
-    protocol    = "tcp"
-    from_port   = var.port
-    to_port     = var.port
-    cidr_blocks = var.primary_allowed_cidrs
-  }
-
-  tags = merge(var.tags, { Name = "${var.name}-db" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
+  name          = var.name
+  vpc_id        = var.primary_vpc_id
+  port          = var.port
+  allowed_cidrs = var.primary_allowed_cidrs
+  zone_id       = var.primary_zone_id
+  record_name   = var.record_name
+  record_ttl    = var.record_ttl
+  endpoint      = local.primary_endpoint
+  tags          = var.tags
 }
 
-resource "aws_security_group" "secondary" {
-  provider    = aws.secondary
-  name_prefix = "${substr(var.name, 0, 40)}-db-"
-  description = "PostgreSQL of ${var.name}"
-  vpc_id      = var.secondary_vpc_id
+module "secondary" {
+  source    = "./region"
+  providers = { aws = aws.secondary }
 
-  # no egress: the database starts no connections
-  ingress {
-    description = "PostgreSQL"
-    protocol    = "tcp"
-    from_port   = var.port
-    to_port     = var.port
-    cidr_blocks = var.secondary_allowed_cidrs
-  }
-
-  tags = merge(var.tags, { Name = "${var.name}-db" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
+  name          = var.name
+  vpc_id        = var.secondary_vpc_id
+  port          = var.port
+  allowed_cidrs = var.secondary_allowed_cidrs
+  zone_id       = var.secondary_zone_id
+  record_name   = var.record_name
+  record_ttl    = var.record_ttl
+  endpoint      = local.secondary_endpoint
+  tags          = var.tags
 }
 
 # Encrypted storage replicated into the secondary region needs a key of
@@ -117,7 +103,7 @@ resource "aws_rds_cluster" "primary" {
   master_password_wo_version      = var.master_password_wo_version
   port                            = var.port
   db_subnet_group_name            = var.primary_subnet_group
-  vpc_security_group_ids          = [aws_security_group.primary.id]
+  vpc_security_group_ids          = [module.primary.security_group_id]
   storage_encrypted               = true
   backup_retention_period         = var.backup_retention_days
   enabled_cloudwatch_logs_exports = ["postgresql"]
@@ -160,7 +146,7 @@ resource "aws_rds_cluster" "secondary" {
   engine_version                  = aws_rds_global_cluster.this[0].engine_version
   port                            = var.port
   db_subnet_group_name            = var.secondary_subnet_group
-  vpc_security_group_ids          = [aws_security_group.secondary.id]
+  vpc_security_group_ids          = [module.secondary.security_group_id]
   storage_encrypted               = true
   kms_key_id                      = aws_kms_key.secondary.arn
   backup_retention_period         = var.backup_retention_days
@@ -219,7 +205,7 @@ resource "aws_db_instance" "primary" {
   port                            = var.port
   multi_az                        = var.multi_az
   db_subnet_group_name            = var.primary_subnet_group
-  vpc_security_group_ids          = [aws_security_group.primary.id]
+  vpc_security_group_ids          = [module.primary.security_group_id]
   publicly_accessible             = false
   backup_retention_period         = var.backup_retention_days
   enabled_cloudwatch_logs_exports = ["postgresql"]
@@ -244,7 +230,7 @@ resource "aws_db_instance" "replica" {
   port                            = var.port
   multi_az                        = var.multi_az
   db_subnet_group_name            = var.secondary_subnet_group
-  vpc_security_group_ids          = [aws_security_group.secondary.id]
+  vpc_security_group_ids          = [module.secondary.security_group_id]
   publicly_accessible             = false
   enabled_cloudwatch_logs_exports = ["postgresql"]
   auto_minor_version_upgrade      = true
@@ -253,27 +239,9 @@ resource "aws_db_instance" "replica" {
   tags                            = merge(var.tags, { Name = "${var.name}-replica" })
 }
 
-# --- names in the private zones -------------------------------------------------
+# --- the endpoints the private zones name -----------------------------------
 
 locals {
   primary_endpoint   = local.aurora ? aws_rds_cluster.primary[0].endpoint : aws_db_instance.primary[0].address
   secondary_endpoint = local.aurora ? aws_rds_cluster.secondary[0].reader_endpoint : aws_db_instance.replica[0].address
-}
-
-resource "aws_route53_record" "primary" {
-  provider = aws.primary
-  zone_id  = var.primary_zone_id
-  name     = var.record_name
-  type     = "CNAME"
-  ttl      = var.record_ttl
-  records  = [local.primary_endpoint]
-}
-
-resource "aws_route53_record" "secondary" {
-  provider = aws.secondary
-  zone_id  = var.secondary_zone_id
-  name     = var.record_name
-  type     = "CNAME"
-  ttl      = var.record_ttl
-  records  = [local.secondary_endpoint]
 }

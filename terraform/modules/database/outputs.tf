@@ -20,22 +20,22 @@ output "master_user_secret_arn" {
 
 output "primary_record_fqdn" {
   description = "The CNAME in the primary region's private zone."
-  value       = aws_route53_record.primary.fqdn
+  value       = module.primary.record_fqdn
 }
 
 output "secondary_record_fqdn" {
   description = "The CNAME in the secondary region's private zone."
-  value       = aws_route53_record.secondary.fqdn
+  value       = module.secondary.record_fqdn
 }
 
 output "primary_security_group_id" {
   description = "Security group of the primary region's database."
-  value       = aws_security_group.primary.id
+  value       = module.primary.security_group_id
 }
 
 output "secondary_security_group_id" {
   description = "Security group of the secondary region's database."
-  value       = aws_security_group.secondary.id
+  value       = module.secondary.security_group_id
 }
 
 output "global_cluster_id" {

@@ -1,21 +1,21 @@
 output "primary_bucket" {
   description = "Name of the primary region's bucket."
-  value       = aws_s3_bucket.primary.bucket
+  value       = module.primary.id
 }
 
 output "secondary_bucket" {
   description = "Name of the replica bucket in the secondary region."
-  value       = aws_s3_bucket.secondary.bucket
+  value       = module.secondary.id
 }
 
 output "primary_bucket_arn" {
   description = "ARN of the primary bucket."
-  value       = aws_s3_bucket.primary.arn
+  value       = module.primary.arn
 }
 
 output "secondary_bucket_arn" {
   description = "ARN of the replica bucket."
-  value       = aws_s3_bucket.secondary.arn
+  value       = module.secondary.arn
 }
 
 output "replication_role_arn" {
