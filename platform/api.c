@@ -131,7 +131,12 @@ static enum MHD_Result respond_static(struct request *r, unsigned status, const 
 
 static enum MHD_Result healthz(struct request *r, const char *name)
 {
-	return respond_static(r, 200, "{\"status\":\"ok\"}\n");
+	json_t *doc;
+
+	if (!r->app->region)
+		return respond_static(r, 200, "{\"status\":\"ok\"}\n");
+	doc = json_pack("{s:s, s:s}", "status", "ok", "region", r->app->region);
+	return respond_json(r, 200, doc);
 }
 
 static enum MHD_Result readyz(struct request *r, const char *name)

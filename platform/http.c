@@ -38,6 +38,9 @@ enum MHD_Result respond(struct request *r, unsigned status, const char *type, ch
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->header)
 		MHD_add_response_header(resp, r->header, r->header_value);
+	/* which region answered: what a failover test or drill looks at */
+	if (r->app->region)
+		MHD_add_response_header(resp, "X-Obsd-Region", r->app->region);
 	ok = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	r->status = status;

@@ -24,6 +24,7 @@ struct db;
 
 struct app {
 	struct db *db;
+	const char *region;   /* --region: named in /healthz and X-Obsd-Region, or NULL */
 };
 
 struct endpoint;

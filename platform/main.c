@@ -3,7 +3,7 @@
  * environments deploy. An HTTP API for batches of observations, stored in
  * PostgreSQL.
  *
- *   obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N]
+ *   obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]
  *
  * This file reads the command line, opens the listening socket, starts
  * the HTTP server and the database pool, and waits for SIGTERM or SIGINT
@@ -36,7 +36,7 @@
 #define THREADS_MAX 256
 
 static const char usage_text[] =
-	"usage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N]\n"
+	"usage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]\n"
 	"\n"
 	"The observatory data platform: an HTTP API for observations, stored in PostgreSQL.\n"
 	"\n"
@@ -46,6 +46,8 @@ static const char usage_text[] =
 	"                        libpq's PG* variables); the password belongs in PGPASSWORD\n"
 	"                        or PGPASSFILE\n"
 	"  --threads N           worker threads and database connections (default 4)\n"
+	"  --region NAME         the region this instance runs in: named in /healthz and\n"
+	"                        in an X-Obsd-Region header on every answer\n"
 	"  --help, --version\n"
 	"\n"
 	"exit status: 0 stopped by SIGTERM or SIGINT, 1 could not start, 2 usage error\n";
@@ -55,6 +57,7 @@ struct options {
 	char *conninfo;
 	char *db_arg;      /* argv's copy of --db, blanked if it holds a password */
 	unsigned threads;
+	const char *region;
 };
 
 static void NORETURN usage_error(const char *fmt, ...) PRINTF(1, 2);
@@ -67,7 +70,7 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N]"
+	fprintf(stderr, "\nusage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]"
 			" (see 'obsd --help')\n");
 	exit(2);
 }
@@ -88,6 +91,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "region", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -100,6 +104,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'l': o->listen = optarg; break;
 		case 'd': o->db_arg = optarg; break;
 		case 't': o->threads = parse_threads(optarg); break;
+		case 'r': o->region = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("obsd %s\n", OBSD_VERSION); exit(0);
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -267,6 +272,7 @@ int main(int argc, char **argv)
 	metrics_init();
 	if ((fd = open_listener(opt.listen, &bound)) < 0)
 		return 1;
+	app.region = opt.region;
 	app.db = db_open(opt.conninfo, opt.threads);
 	db_warm_up(app.db);
 	if (!(daemon = http_start(&app, fd, opt.threads))) {

@@ -161,9 +161,11 @@ static json_t *config_data(const struct k8s *k, const struct service *s)
 {
 	const struct env_model *m = k->m;
 	json_t *d = json_object();
+	struct subst_deferred dv;
 	char port[16];
 
 	snprintf(port, sizeof(port), "%lld", (long long)s->port);
+	dv = (struct subst_deferred){ .region = k->region->name, .port = port, .addr = "" };
 	json_object_set_new(d, "PLATFORM", json_string(m->platform));
 	json_object_set_new(d, "ENVIRONMENT", json_string(m->env_name));
 	json_object_set_new(d, "TIER", json_string(tier_names[m->tier]));
@@ -187,7 +189,7 @@ static json_t *config_data(const struct k8s *k, const struct service *s)
 	for (size_t i = 0; i < s->env.nr; i++) {
 		struct strbuf sb = STRBUF_INIT;
 
-		subst_deferred(&sb, s->env.v[i].val, k->region->name, port);
+		subst_deferred(&sb, s->env.v[i].val, &dv);
 		json_object_set_new(d, s->env.v[i].key, str_take(strbuf_detach(&sb, NULL)));
 	}
 	return d;
@@ -249,13 +251,16 @@ static json_t *secret_env(const struct service *s)
 static json_t *container_args(const struct k8s *k, const struct service *s)
 {
 	json_t *args = json_array();
+	struct subst_deferred dv;
 	char port[16];
 
 	snprintf(port, sizeof(port), "%lld", (long long)s->port);
+	/* in a pod, listen on every address: "${addr}:${port}" gives ":8080" */
+	dv = (struct subst_deferred){ .region = k->region->name, .port = port, .addr = "" };
 	for (size_t i = 1; i < s->run.nr; i++) {
 		struct strbuf sb = STRBUF_INIT;
 
-		subst_deferred(&sb, s->run.v[i].name, k->region->name, port);
+		subst_deferred(&sb, s->run.v[i].name, &dv);
 		json_array_append_new(args, str_take(strbuf_detach(&sb, NULL)));
 	}
 	return args;

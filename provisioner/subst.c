@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const deferred[] = { "region", "port" };
+static const char *const deferred[] = { "region", "port", "addr" };
 
 static int is_deferred(const char *name, size_t len)
 {
@@ -136,18 +136,26 @@ int subst_expand(const char *in, const struct subst_ctx *ctx, struct strbuf *out
 	return flags;
 }
 
-void subst_deferred(struct strbuf *out, const char *in, const char *region, const char *port)
+void subst_deferred(struct strbuf *out, const char *in, const struct subst_deferred *d)
 {
+	const struct { const char *var; const char *val; } vars[] = {
+		{ "${region}", d->region }, { "${port}", d->port }, { "${addr}", d->addr },
+	};
+
 	for (const char *p = in; *p;) {
+		size_t i;
+
 		if (p[0] == '$' && p[1] == '$') {
 			strbuf_addch(out, '$');
 			p += 2;
-		} else if (!strncmp(p, "${region}", 9) && region) {
-			strbuf_addstr(out, region);
-			p += 9;
-		} else if (!strncmp(p, "${port}", 7) && port) {
-			strbuf_addstr(out, port);
-			p += 7;
+			continue;
+		}
+		for (i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+			if (vars[i].val && !strncmp(p, vars[i].var, strlen(vars[i].var)))
+				break;
+		if (i < sizeof(vars) / sizeof(*vars)) {
+			strbuf_addstr(out, vars[i].val);
+			p += strlen(vars[i].var);
 		} else {
 			strbuf_addch(out, *p++);
 		}
@@ -156,5 +164,5 @@ void subst_deferred(struct strbuf *out, const char *in, const char *region, cons
 
 int subst_has_deferred(const char *in)
 {
-	return strstr(in, "${region}") || strstr(in, "${port}");
+	return strstr(in, "${region}") || strstr(in, "${port}") || strstr(in, "${addr}");
 }

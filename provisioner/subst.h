@@ -3,9 +3,12 @@
  *
  *   ${branch} ${commit} ${env} ${platform} ${tier}   resolved when loading
  *   ${env:NAME} ${env:NAME:-default}                 the process environment
- *   ${region} ${port}                                deferred: resolved per
+ *   ${region} ${port} ${addr}                        deferred: resolved per
  *                                                    region and replica by the
- *                                                    targets (service env, run)
+ *                                                    targets (service env, run);
+ *                                                    ${addr} is the address a
+ *                                                    replica listens on, empty
+ *                                                    where that is "every one"
  *   $$                                               a literal '$'
  */
 #ifndef PROVISIONER_SUBST_H
@@ -24,7 +27,7 @@ struct subst_var {
 struct subst_ctx {
 	const struct subst_var *vars;
 	size_t nr_vars;
-	int allow_deferred;          /* keep ${region} and ${port} as they are */
+	int allow_deferred;          /* keep ${region}, ${port}, ${addr} as they are */
 	/* variables holding secrets: ${env:NAME} of one of them is an error */
 	struct subst_secret { char *env, *secret; } *secret_vars;
 	size_t nr_secret_vars;
@@ -46,7 +49,12 @@ int subst_expand(const char *in, const struct subst_ctx *ctx, struct strbuf *out
  * Expand the deferred variables, and "$$", of a string the loader kept
  * them in (service env values and run arguments).
  */
-void subst_deferred(struct strbuf *out, const char *in, const char *region, const char *port);
+struct subst_deferred {
+	const char *region;   /* NULL: leave ${region} as it is */
+	const char *port;
+	const char *addr;
+};
+void subst_deferred(struct strbuf *out, const char *in, const struct subst_deferred *d);
 
 /* Does `in` use a deferred variable? */
 int subst_has_deferred(const char *in);

@@ -8,6 +8,7 @@
 #include "model.h"
 #include "naming.h"
 #include "strbuf.h"
+#include "subst.h"
 #include "tap.h"
 #include "xalloc.h"
 
@@ -102,6 +103,19 @@ static void test_merge(void)
 	tap_is_str(api ? api->image : NULL, "img:c0ffee", "${commit} is substituted");
 	tap_is_str(api ? api->env.v[1].val : NULL, "${region}", "${region} is kept for the targets");
 	tap_is_str(api ? api->env.v[2].val : NULL, "$${region}", "the $$ escape is kept with it");
+	if (api) {
+		struct subst_deferred dv = { .region = "eu-west-1", .port = "8081", .addr = "10.0.0.5" };
+		struct strbuf sb = STRBUF_INIT;
+
+		subst_deferred(&sb, "${addr}:${port} ${region} $${addr}", &dv);
+		tap_is_str(sb.buf, "10.0.0.5:8081 eu-west-1 ${addr}",
+			   "a target resolves ${addr}, ${port} and ${region} per replica");
+		strbuf_reset(&sb);
+		dv.addr = "";
+		subst_deferred(&sb, "${addr}:${port}", &dv);
+		tap_is_str(sb.buf, ":8081", "an empty ${addr} means every address");
+		strbuf_release(&sb);
+	}
 	env_model_free(&m);
 	diag_release(&d);
 }
