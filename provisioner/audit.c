@@ -21,6 +21,7 @@ static const char *result_name(enum cmd_result res)
 	case CMD_FAILED: return "failed";
 	case CMD_USAGE: return "input-error";
 	case CMD_NEEDS_PERSON: return "needs-person";
+	case CMD_INTERRUPTED: return "interrupted";
 	}
 	return "unknown";
 }

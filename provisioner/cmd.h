@@ -18,6 +18,7 @@ enum cmd_result {
 	CMD_FAILED = 1,      /* the work found a problem: drift, invalid output */
 	CMD_USAGE = 2,       /* bad usage or bad input (definitions) */
 	CMD_NEEDS_PERSON = 3,/* the environment is in a state that needs a person */
+	CMD_INTERRUPTED = 130,/* SIGINT or SIGTERM; what the command started is undone */
 };
 
 #define OPT_ARG 0x1u        /* takes a value */
@@ -33,6 +34,7 @@ struct cmd_opt {
 
 #define CMD_NEEDS_ENV 0x1u  /* first argument is ENV_FILE: load and validate it */
 #define CMD_AUDIT 0x2u      /* writes something: append to the audit log */
+#define CMD_HIDDEN 0x4u     /* internal (the supervisor): not in --help */
 
 struct cmd_ctx;
 
@@ -71,6 +73,16 @@ extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_name_entry;
 extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_up_entry;
+extern const struct cmd_entry cmd_down_entry;
+extern const struct cmd_entry cmd_gc_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_supervise_entry;
+
+/* An environment named on the command line: its name, or a definition file (loaded for its name). */
+char *rt_resolve_name(struct cmd_ctx *ctx, const char *arg);
 
 /* Options every command that loads a definition accepts. */
 #define ENV_OPTS \

@@ -25,15 +25,23 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_validate_entry,
 	&cmd_name_entry,
 	&cmd_show_entry,
+	&cmd_up_entry,
+	&cmd_status_entry,
+	&cmd_list_entry,
+	&cmd_logs_entry,
+	&cmd_down_entry,
+	&cmd_gc_entry,
+	&cmd_supervise_entry,
 };
 
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: provisioner [--version] [--help] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		if (!(commands[i]->flags & CMD_HIDDEN))
+			fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nexit status: 0 ok, 1 the work found a problem (drift, invalid output),\n"
-		   "2 usage or input error, 3 the environment needs a person\n"
+		   "2 usage or input error, 3 the environment needs a person, 130 interrupted\n"
 		   "\n'provisioner COMMAND --help' describes a command.\n");
 }
 

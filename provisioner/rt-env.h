@@ -1,0 +1,89 @@
+/*
+ * The local runtime's environments on disk: one directory per environment
+ * under <state>/envs/<name>, holding
+ *
+ *   state.json     what `up` planned and made (written by up, atomically;
+ *                  every resource is recorded before it is created, so a
+ *                  teardown after a crash knows what to look for)
+ *   runtime.json   what the supervisor sees (pids, health, roles)
+ *   events.log     one JSON object per line: starts, exits, failovers
+ *   lock           flock()ed by whoever changes the environment
+ *   secrets/       0700: generated passwords, keys (never elsewhere)
+ *   logs/ ca/ gateway/ pg/
+ *
+ * and, because a unix socket's path must be short, <state>/run/<index>/
+ * for the supervisor's control socket and PostgreSQL's sockets.
+ *
+ * No secret is ever written to state.json, runtime.json or events.log.
+ */
+#ifndef PROVISIONER_RT_ENV_H
+#define PROVISIONER_RT_ENV_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "rt-net.h"
+
+struct strbuf;
+
+#define RT_ENV_MARKER "PROVISIONER_ENV"   /* in the environment of every process we start */
+
+char *rt_envs_dir(const char *state);
+char *rt_env_dir(const char *state, const char *name);
+char *rt_env_path(const char *envdir, const char *file);
+
+/*
+ * Take the environment's lock, waiting up to timeout_ms (0: do not wait).
+ * Returns the fd to keep open, or -1 with a message naming the holder.
+ * The lock file records our pid and command for that message.
+ */
+int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf *err);
+/* Is the lock held by someone (a running up/down)? */
+int rt_lock_busy(const char *envdir);
+
+json_t *rt_json_load(const char *path, struct strbuf *err);
+int rt_json_save(const char *path, json_t *doc, struct strbuf *err);
+void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Small readers for state documents: "" / 0 when absent. */
+const char *rt_str(json_t *o, const char *key);
+long long rt_int(json_t *o, const char *key);
+
+/* The network described by a state document's "net" (for create/destroy). */
+void rt_net_from_json(struct rt_net *n, json_t *st);
+
+/*
+ * Pick a free index (1..250) for a new environment: none of our
+ * environments has it, and, for namespaces, the host has nothing in its
+ * subnet. Call with the pool lock held (rt_pool_lock), and keep holding it
+ * until the network exists, so that another state directory's `up` sees
+ * the subnet taken.
+ */
+int rt_pool_lock(const char *state, struct strbuf *err);
+int rt_pool_alloc(const char *state, int netns, struct strbuf *err);
+
+/* The supervisor's socket (state.json's "socket": short, under <state>/run). */
+char *rt_socket_path(const char *envdir);
+/* Ask the supervisor something over its socket; the answer, or NULL. */
+char *rt_control(const char *envdir, const char *request, int timeout_ms);
+
+/* Is the supervisor recorded in runtime.json alive? Its pid, or 0. */
+pid_t rt_supervisor_pid(const char *envdir);
+
+/* Stop the supervisor and every process of the environment; 0 once none is left. */
+int rt_kill_all(const char *state, const char *name);
+
+/*
+ * Stop everything of the environment and remove it: the supervisor (asked,
+ * then killed), every process it started (by recorded pid, then by the
+ * marker in their environment), the network, the directory (logs kept
+ * under <state>/logs when keep_logs). Whatever is already gone is fine.
+ * The caller holds the lock.
+ */
+int rt_teardown(const char *state, const char *name, int keep_logs, struct strbuf *err);
+
+/* What of the environment is still there (processes, network, files); 1 if anything. */
+int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf *what);
+
+#endif

@@ -1,0 +1,1044 @@
+/*
+ * The supervisor; see supervisor.h.
+ *
+ * One thread runs the event loop: child exits (signalfd), the control
+ * socket, HTTP health checks (a curl multi handle, so a hung replica never
+ * stalls the others) and the timers for starts and restarts. A second
+ * thread probes the PostgreSQL members with libpq, which only has blocking
+ * probes, bootstraps the primary and carries out promotions; it shares the
+ * members' fields with the loop under `lock` and wakes it with an eventfd.
+ */
+#include "supervisor.h"
+#include "rt-env.h"
+#include "rt-pg.h"
+#include "run-command.h"
+#include "strbuf.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAST_CHECK_MS 100          /* until first healthy: answer `up` quickly */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define STABLE_MS 10000            /* healthy this long: the backoff starts again */
+#define STOP_GRACE_MS 1500
+
+struct check {
+	char *url;                     /* NULL: no check */
+	int interval_ms, timeout_ms, failures;
+	int fails;                     /* consecutive */
+	int ok;
+	long long due;
+	CURL *h;                       /* in flight */
+};
+
+enum pstate { P_WAITING, P_RUNNING, P_BACKOFF, P_STOPPED, P_FENCED };
+static const char *const pstate_names[] = { "waiting", "running", "backoff", "stopped", "fenced" };
+
+struct proc {
+	char *name, *kind, *group, *region, *netns, *dir, *log;
+	char **argv, **env;
+	struct { char *var, *file; } *secrets;
+	size_t nr_secrets;
+	int drop;
+	uid_t uid;
+	gid_t gid;
+	char **deps;
+	struct check health, ready;
+	int stop_signal;
+	int grace_ms;
+	/* PostgreSQL members */
+	int is_pg, pg_replica;
+	char *pg_host, *pg_sockdir, *ds;
+	int pg_port;
+	/* runtime; fields marked (L) are shared with the pg thread under lock */
+	enum pstate state;
+	pid_t pid;                     /* (L) */
+	unsigned long long start_time; /* (L) */
+	int fenced;                    /* (L) */
+	int pg_ok, pg_ready;           /* (L) */
+	long long pg_last_ok;          /* (L) */
+	int ever_healthy, restarts, backoff_ms;
+	long long started_at, next_start, healthy_since;
+	char last_exit[96];
+};
+
+struct datastore_rt {
+	char *name;
+	int automatic;
+	long long after_ms;
+	char *db, *user, *password_file, *repl_password_file;
+	struct proc *primary, *replica;   /* (L) current roles */
+	int bootstrapped;                 /* (L) */
+	int promote;                      /* (L) requested: manual failover */
+	int failovers;                    /* (L) */
+	char last_failover[160];          /* (L) */
+};
+
+struct sv {
+	char *state, *name, *envdir;
+	json_t *st;
+	struct proc *procs;
+	size_t nr;
+	struct datastore_rt *ds;
+	size_t nr_ds;
+	char *ca_file;
+	CURLM *multi;
+	int sigfd, ctlfd, evfd;
+	int stopping, dirty;
+	long long stop_deadline;
+	pthread_t pg_thread;
+	pthread_mutex_t lock;
+	volatile int quit;
+	char **base_env;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ supervisor: ", stamp, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static char **json_strv(json_t *arr)
+{
+	struct strv sv = STRV_INIT;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		strv_push(&sv, json_string_value(v) ? json_string_value(v) : "");
+	return strv_detach(&sv);
+}
+
+static char *opt_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void load_check(struct check *c, json_t *o)
+{
+	memset(c, 0, sizeof(*c));
+	if (!o || json_is_null(o))
+		return;
+	c->url = opt_str(o, "url");
+	c->interval_ms = (int)rt_int(o, "interval_ms");
+	c->timeout_ms = (int)rt_int(o, "timeout_ms");
+	c->failures = (int)rt_int(o, "failures");
+	if (c->interval_ms <= 0)
+		c->interval_ms = 5000;
+	if (c->timeout_ms <= 0)
+		c->timeout_ms = 2000;
+	if (c->failures <= 0)
+		c->failures = 3;
+}
+
+static void load_proc(struct proc *p, json_t *o)
+{
+	json_t *secrets = json_object_get(o, "secrets"), *user = json_object_get(o, "user");
+	json_t *pg = json_object_get(o, "pg"), *s;
+	size_t i;
+
+	p->name = xstrdup(rt_str(o, "name"));
+	p->kind = xstrdup(rt_str(o, "kind"));
+	p->group = xstrdup(rt_str(o, "group"));
+	p->region = xstrdup(rt_str(o, "region"));
+	p->netns = opt_str(o, "netns");
+	p->dir = opt_str(o, "dir");
+	p->log = xstrdup(rt_str(o, "log"));
+	p->argv = json_strv(json_object_get(o, "argv"));
+	p->env = json_strv(json_object_get(o, "env"));
+	p->deps = json_strv(json_object_get(o, "depends_on"));
+	p->nr_secrets = json_array_size(secrets);
+	p->secrets = xcalloc(p->nr_secrets + 1, sizeof(*p->secrets));
+	json_array_foreach(secrets, i, s) {
+		p->secrets[i].var = xstrdup(rt_str(s, "var"));
+		p->secrets[i].file = xstrdup(rt_str(s, "file"));
+	}
+	if (json_is_object(user)) {
+		p->drop = 1;
+		p->uid = (uid_t)rt_int(user, "uid");
+		p->gid = (gid_t)rt_int(user, "gid");
+	}
+	p->stop_signal = rt_int(o, "stop_signal") ? (int)rt_int(o, "stop_signal") : SIGTERM;
+	p->grace_ms = rt_int(o, "grace_ms") ? (int)rt_int(o, "grace_ms") : 10000;
+	load_check(&p->health, json_object_get(o, "health"));
+	load_check(&p->ready, json_object_get(o, "ready"));
+	if (json_is_object(pg)) {
+		p->is_pg = 1;
+		p->pg_replica = !strcmp(rt_str(pg, "role"), "replica");
+		p->pg_host = xstrdup(rt_str(pg, "host"));
+		p->pg_port = (int)rt_int(pg, "port");
+		p->pg_sockdir = xstrdup(rt_str(pg, "sockdir"));
+		p->ds = xstrdup(rt_str(pg, "datastore"));
+	}
+	p->state = P_WAITING;
+	p->backoff_ms = BACKOFF_MIN_MS;
+}
+
+static struct proc *find_proc(struct sv *sv, const char *name)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->procs[i].name, name))
+			return &sv->procs[i];
+	return NULL;
+}
+
+static struct datastore_rt *find_ds(struct sv *sv, const char *name)
+{
+	for (size_t i = 0; i < sv->nr_ds; i++)
+		if (!strcmp(sv->ds[i].name, name))
+			return &sv->ds[i];
+	return NULL;
+}
+
+static int load_state(struct sv *sv, struct strbuf *err)
+{
+	char *path = rt_env_path(sv->envdir, "state.json");
+	json_t *procs, *dss, *o;
+	size_t i;
+
+	sv->st = rt_json_load(path, err);
+	free(path);
+	if (!sv->st)
+		return -1;
+	procs = json_object_get(sv->st, "processes");
+	sv->nr = json_array_size(procs);
+	sv->procs = xcalloc(sv->nr + 1, sizeof(*sv->procs));
+	json_array_foreach(procs, i, o)
+		load_proc(&sv->procs[i], o);
+	dss = json_object_get(sv->st, "datastores");
+	sv->nr_ds = json_array_size(dss);
+	sv->ds = xcalloc(sv->nr_ds + 1, sizeof(*sv->ds));
+	json_array_foreach(dss, i, o) {
+		struct datastore_rt *d = &sv->ds[i];
+		json_t *fo = json_object_get(sv->st, "failover");
+
+		d->name = xstrdup(rt_str(o, "name"));
+		d->db = xstrdup(rt_str(o, "database"));
+		d->user = xstrdup(rt_str(o, "username"));
+		d->password_file = xstrdup(rt_str(o, "password_file"));
+		d->repl_password_file = xstrdup(rt_str(o, "replication_password_file"));
+		d->automatic = json_is_true(json_object_get(fo, "automatic"));
+		d->after_ms = rt_int(fo, "after_ms");
+		d->primary = find_proc(sv, rt_str(o, "primary"));
+		d->replica = find_proc(sv, rt_str(o, "replica"));
+	}
+	sv->ca_file = opt_str(json_object_get(sv->st, "gateway"), "ca_file");
+	return 0;
+}
+
+/* ---- readiness ---- */
+
+/* Under lock for pg members. */
+static int proc_ready(struct sv *sv, struct proc *p)
+{
+	if (p->state != P_RUNNING)
+		return 0;
+	if (p->is_pg) {
+		struct datastore_rt *d = find_ds(sv, p->ds);
+
+		if (d && d->primary == p)
+			return p->pg_ok && d->bootstrapped;
+		return p->pg_ok && p->pg_ready;
+	}
+	return (!p->health.url || p->health.ok) && (!p->ready.url || p->ready.ok);
+}
+
+/* A dependency is a group: a datastore (its current primary) or a service (any replica). */
+static int group_ready(struct sv *sv, const char *group)
+{
+	struct datastore_rt *d = find_ds(sv, group);
+
+	if (d)
+		return d->primary && proc_ready(sv, d->primary);
+	for (size_t i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->procs[i].group, group) && proc_ready(sv, &sv->procs[i]))
+			return 1;
+	return 0;
+}
+
+static int deps_ready(struct sv *sv, struct proc *p)
+{
+	for (char **d = p->deps; *d; d++)
+		if (!group_ready(sv, *d))
+			return 0;
+	return 1;
+}
+
+static void save_runtime(struct sv *sv);
+
+/* ---- processes ---- */
+
+static int read_secret(const char *path, struct strbuf *out)
+{
+	if (strbuf_read_file(out, path, 64 * 1024) < 0)
+		return -1;
+	strbuf_rtrim(out);
+	return 0;
+}
+
+static char **proc_env(struct sv *sv, struct proc *p)
+{
+	struct strv env = STRV_INIT;
+
+	for (char **e = sv->base_env; *e; e++)
+		strv_push(&env, *e);
+	for (char **e = p->env; *e; e++)
+		strv_push(&env, *e);
+	for (size_t i = 0; i < p->nr_secrets; i++) {
+		struct strbuf val = STRBUF_INIT;
+
+		/* a secret that cannot be read is left out: the process says what it misses */
+		if (read_secret(p->secrets[i].file, &val) == 0)
+			strv_pushf(&env, "%s=%s", p->secrets[i].var, val.buf);
+		else
+			logf_("%s: cannot read secret for %s: %s", p->name, p->secrets[i].var,
+			      strerror(errno));
+		memset(val.buf, 0, val.len);
+		strbuf_release(&val);
+	}
+	strv_pushf(&env, "%s=%s", RT_ENV_MARKER, sv->name);
+	return strv_detach(&env);
+}
+
+static void wipe_env(char **env)
+{
+	for (char **e = env; *e; e++)
+		memset(*e, 0, strlen(*e));
+	strv_free(env);
+}
+
+static void start_proc(struct sv *sv, struct proc *p)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf err = STRBUF_INIT;
+	char **env = proc_env(sv, p);
+	int fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	cp.argv = (const char **)p->argv;
+	cp.env = (const char **)env;
+	cp.dir = p->dir;
+	cp.out = fd;
+	cp.netns = p->netns;
+	cp.drop_privileges = p->drop;
+	cp.uid = p->uid;
+	cp.gid = p->gid;
+	cp.new_session = 1;
+	cp.pdeathsig = SIGKILL;   /* never outlive the supervisor, whatever kills it */
+	if (fd >= 0 && p->drop && fchown(fd, p->uid, p->gid) < 0)
+		logf_("%s: cannot give its log to uid %d: %s", p->name, (int)p->uid, strerror(errno));
+	if (fd < 0 || start_command(&cp, &err) < 0) {
+		if (fd < 0)
+			strbuf_addf(&err, "cannot open '%s': %s", p->log, strerror(errno));
+		logf_("%s: %s", p->name, err.buf);
+		snprintf(p->last_exit, sizeof(p->last_exit), "%.90s", err.buf);
+		rt_event(sv->envdir, "start-failed", "%s: %s", p->name, err.buf);
+		p->state = P_BACKOFF;
+		p->next_start = now_ms() + p->backoff_ms;
+		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+		p->restarts++;
+		goto out;
+	}
+	pthread_mutex_lock(&sv->lock);
+	p->pid = cp.pid;
+	p->start_time = cp.start_time;
+	p->pg_ok = p->pg_ready = 0;
+	pthread_mutex_unlock(&sv->lock);
+	p->state = P_RUNNING;
+	p->started_at = now_ms();
+	p->healthy_since = 0;
+	p->health.ok = p->ready.ok = 0;
+	p->health.fails = p->ready.fails = 0;
+	p->health.due = p->ready.due = now_ms() + 20;
+	logf_("%s: started, pid %d", p->name, (int)p->pid);
+	rt_event(sv->envdir, "start", "%s: pid %d", p->name, (int)p->pid);
+	/* recorded at once: whoever cleans up after a crash kills by these pids */
+	save_runtime(sv);
+out:
+	if (fd >= 0)
+		close(fd);
+	wipe_env(env);
+	strbuf_release(&err);
+	sv->dirty = 1;
+}
+
+static void describe_status(char *buf, size_t len, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "status %d", status);
+}
+
+static void on_exit_(struct sv *sv, struct proc *p, int status)
+{
+	long long now = now_ms();
+	int fenced;
+
+	describe_status(p->last_exit, sizeof(p->last_exit), status);
+	pthread_mutex_lock(&sv->lock);
+	p->pid = 0;
+	p->pg_ok = p->pg_ready = 0;
+	fenced = p->fenced;
+	pthread_mutex_unlock(&sv->lock);
+	sv->dirty = 1;
+	if (sv->stopping) {
+		p->state = P_STOPPED;
+		return;
+	}
+	if (fenced) {
+		p->state = P_FENCED;
+		logf_("%s: stopped (fenced after failover)", p->name);
+		return;
+	}
+	if (p->healthy_since && now - p->healthy_since >= STABLE_MS)
+		p->backoff_ms = BACKOFF_MIN_MS;
+	p->state = P_BACKOFF;
+	p->next_start = now + p->backoff_ms;
+	logf_("%s: %s; restarting in %d ms", p->name, p->last_exit, p->backoff_ms);
+	rt_event(sv->envdir, "exit", "%s: %s; restart in %d ms", p->name, p->last_exit,
+		 p->backoff_ms);
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+	p->restarts++;
+}
+
+static void reap(struct sv *sv)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (size_t i = 0; i < sv->nr; i++)
+			if (sv->procs[i].pid == pid)
+				on_exit_(sv, &sv->procs[i], status);
+}
+
+static void kill_proc(struct sv *sv, struct proc *p, int sig)
+{
+	pthread_mutex_lock(&sv->lock);
+	if (p->pid > 0)
+		kill(-p->pid, sig);
+	pthread_mutex_unlock(&sv->lock);
+}
+
+/* ---- HTTP checks ---- */
+
+static size_t discard(char *ptr, size_t size, size_t n, void *data)
+{
+	return size * n;
+}
+
+static void check_start(struct sv *sv, struct proc *p, struct check *c)
+{
+	CURL *h = curl_easy_init();
+
+	if (!h)
+		return;
+	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never through a proxy from the environment */
+	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)c);
+	if (sv->ca_file && !strncmp(c->url, "https:", 6))
+		curl_easy_setopt(h, CURLOPT_CAINFO, sv->ca_file);
+	c->h = h;
+	curl_multi_add_handle(sv->multi, h);
+}
+
+static void check_done(struct sv *sv, CURL *h, CURLcode rc)
+{
+	struct check *c = NULL;
+	long code = 0;
+
+	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(sv->multi, h);
+	curl_easy_cleanup(h);
+	for (size_t i = 0; c && i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
+		int ok = rc == CURLE_OK && code >= 200 && code < 300, was;
+
+		if (c != &p->health && c != &p->ready)
+			continue;
+		c->h = NULL;
+		if (p->state != P_RUNNING)
+			return;
+		was = proc_ready(sv, p);
+		c->ok = ok;
+		c->fails = ok ? 0 : c->fails + 1;
+		c->due = now_ms() + (p->ever_healthy ? c->interval_ms : FAST_CHECK_MS);
+		if (proc_ready(sv, p) != was) {
+			sv->dirty = 1;
+			if (!was) {
+				p->ever_healthy = 1;
+				p->healthy_since = now_ms();
+				logf_("%s: healthy", p->name);
+				rt_event(sv->envdir, "healthy", "%s", p->name);
+			} else {
+				logf_("%s: not healthy (%s)", p->name,
+				      c == &p->health ? "health check" : "readiness check");
+			}
+		}
+		/* only failing liveness restarts; failing readiness only takes it out */
+		if (c == &p->health && c->fails >= c->failures && p->ever_healthy) {
+			logf_("%s: %d health checks failed; restarting it", p->name, c->fails);
+			rt_event(sv->envdir, "unhealthy", "%s: %d health checks failed", p->name,
+				 c->fails);
+			kill_proc(sv, p, SIGKILL);
+		}
+		return;
+	}
+}
+
+static void checks_tick(struct sv *sv)
+{
+	long long now = now_ms();
+	int running;
+	CURLMsg *m;
+	int left;
+
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
+		struct check *cs[] = { &p->health, &p->ready };
+
+		if (p->state != P_RUNNING || sv->stopping)
+			continue;
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k]->url && !cs[k]->h && cs[k]->due <= now)
+				check_start(sv, p, cs[k]);
+	}
+	curl_multi_perform(sv->multi, &running);
+	while ((m = curl_multi_info_read(sv->multi, &left)))
+		if (m->msg == CURLMSG_DONE)
+			check_done(sv, m->easy_handle, m->data.result);
+}
+
+/* ---- PostgreSQL thread ---- */
+
+static void wake(struct sv *sv)
+{
+	uint64_t one = 1;
+
+	if (write(sv->evfd, &one, sizeof(one)) < 0) {
+		/* the loop wakes on its timer anyway */
+	}
+}
+
+static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
+{
+	struct strbuf err = STRBUF_INIT, pw = STRBUF_INIT, rpw = STRBUF_INIT;
+
+	if (read_secret(d->password_file, &pw) < 0 || read_secret(d->repl_password_file, &rpw) < 0) {
+		logf_("%s: cannot read its passwords: %s", d->name, strerror(errno));
+	} else if (pg_bootstrap(p->pg_sockdir, p->pg_port, d->db, d->user, pw.buf, rpw.buf,
+				&err) < 0) {
+		logf_("%s: bootstrap: %s", d->name, err.buf);
+	} else {
+		pthread_mutex_lock(&sv->lock);
+		d->bootstrapped = 1;
+		pthread_mutex_unlock(&sv->lock);
+		logf_("%s: roles and database ready", d->name);
+	}
+	memset(pw.buf, 0, pw.len);
+	memset(rpw.buf, 0, rpw.len);
+	strbuf_release(&pw);
+	strbuf_release(&rpw);
+	strbuf_release(&err);
+}
+
+/*
+ * Fence the old primary (it must never take writes again: kill its
+ * process group, and it is not restarted), then promote the replica.
+ */
+static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
+{
+	struct proc *old = d->primary, *new = d->replica;
+	struct strbuf err = STRBUF_INIT;
+	long long t0 = now_ms();
+
+	logf_("%s: failover: %s; fencing %s, promoting %s", d->name, why, old->name, new->name);
+	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->name, why,
+		 old->name, new->name);
+	pthread_mutex_lock(&sv->lock);
+	old->fenced = 1;
+	if (old->pid > 0)
+		kill(-old->pid, SIGKILL);
+	pthread_mutex_unlock(&sv->lock);
+	if (pg_promote(new->pg_sockdir, new->pg_port, &err) < 0) {
+		logf_("%s: %s", d->name, err.buf);
+		rt_event(sv->envdir, "failover-failed", "%s: %s", d->name, err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	pthread_mutex_lock(&sv->lock);
+	d->primary = new;
+	d->replica = NULL;
+	d->failovers++;
+	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
+		 new->name, now_ms() - t0, why);
+	pthread_mutex_unlock(&sv->lock);
+	logf_("%s: %s is the primary (promoted in %lld ms)", d->name, new->name, now_ms() - t0);
+	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->name, new->name);
+	strbuf_release(&err);
+}
+
+static void probe_datastore(struct sv *sv, struct datastore_rt *d)
+{
+	struct proc *prim, *rep;
+	long long now = now_ms();
+	int promote, ok;
+
+	pthread_mutex_lock(&sv->lock);
+	prim = d->primary;
+	rep = d->replica;
+	promote = d->promote;
+	d->promote = 0;
+	pthread_mutex_unlock(&sv->lock);
+	if (prim) {
+		ok = prim->pid > 0 && pg_ping(prim->pg_host, prim->pg_port, 1);
+		pthread_mutex_lock(&sv->lock);
+		prim->pg_ok = ok;
+		if (ok || !prim->pg_last_ok)
+			prim->pg_last_ok = now;   /* the outage clock starts once it was up */
+		pthread_mutex_unlock(&sv->lock);
+		if (ok && !d->bootstrapped)
+			bootstrap(sv, d, prim);
+	}
+	if (rep) {
+		ok = rep->pid > 0 && pg_ping(rep->pg_host, rep->pg_port, 1);
+		int streaming = ok && prim && prim->pg_ok &&
+				pg_standby_streaming(prim->pg_sockdir, prim->pg_port, rep->name) == 1;
+
+		pthread_mutex_lock(&sv->lock);
+		rep->pg_ok = ok;
+		/* once streaming, a replica stays ready while its primary is away */
+		rep->pg_ready = streaming || (ok && rep->pg_ready);
+		pthread_mutex_unlock(&sv->lock);
+	}
+	if (!prim || !rep || !rep->pg_ok || sv->stopping)
+		return;
+	if (promote)
+		failover(sv, d, "requested");
+	else if (d->automatic && !prim->pg_ok && d->bootstrapped &&
+		 now - prim->pg_last_ok >= d->after_ms) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%s unreachable for %lld ms (threshold %lld ms)",
+			 prim->name, now - prim->pg_last_ok, d->after_ms);
+		failover(sv, d, why);
+	}
+}
+
+static void *pg_main(void *arg)
+{
+	struct sv *sv = arg;
+
+	while (!sv->quit) {
+		for (size_t i = 0; i < sv->nr_ds && !sv->quit; i++)
+			probe_datastore(sv, &sv->ds[i]);
+		wake(sv);
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/* ---- runtime.json and the control socket ---- */
+
+static json_t *runtime_doc(struct sv *sv)
+{
+	json_t *doc = json_object(), *procs = json_object(), *dss = json_object();
+	int healthy = !sv->stopping;
+
+	pthread_mutex_lock(&sv->lock);
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
+		int ready = proc_ready(sv, p);
+
+		if (p->state != P_FENCED && !ready)
+			healthy = 0;
+		json_object_set_new(procs, p->name, json_pack("{s:i, s:I, s:s, s:b, s:i, s:s}",
+			"pid", (int)p->pid, "start_time", (json_int_t)p->start_time,
+			"state", pstate_names[p->state], "healthy", ready, "restarts", p->restarts,
+			"last_exit", p->last_exit));
+	}
+	for (size_t i = 0; i < sv->nr_ds; i++) {
+		struct datastore_rt *d = &sv->ds[i];
+
+		json_object_set_new(dss, d->name, json_pack("{s:s?, s:s?, s:i, s:s, s:b}",
+			"primary", d->primary ? d->primary->name : NULL,
+			"replica", d->replica ? d->replica->name : NULL,
+			"failovers", d->failovers, "last_failover", d->last_failover,
+			"bootstrapped", d->bootstrapped));
+	}
+	pthread_mutex_unlock(&sv->lock);
+	json_object_set_new(doc, "supervisor", json_pack("{s:i, s:I}", "pid", (int)getpid(),
+		"start_time", (json_int_t)proc_start_time(getpid())));
+	json_object_set_new(doc, "phase", json_string(sv->stopping ? "stopping" : "running"));
+	json_object_set_new(doc, "healthy", json_boolean(healthy));
+	json_object_set_new(doc, "updated", json_integer((json_int_t)time(NULL)));
+	json_object_set_new(doc, "processes", procs);
+	json_object_set_new(doc, "datastores", dss);
+	return doc;
+}
+
+static void save_runtime(struct sv *sv)
+{
+	char *path = rt_env_path(sv->envdir, "runtime.json");
+	json_t *doc = runtime_doc(sv);
+
+	rt_json_save(path, doc, NULL);
+	json_decref(doc);
+	free(path);
+	sv->dirty = 0;
+}
+
+static void begin_stop(struct sv *sv)
+{
+	if (sv->stopping)
+		return;
+	sv->stopping = 1;
+	sv->stop_deadline = now_ms() + STOP_GRACE_MS;
+	logf_("stopping everything");
+	for (size_t i = sv->nr; i-- > 0;) {
+		struct proc *p = &sv->procs[i];
+
+		if (p->state == P_RUNNING)
+			kill_proc(sv, p, p->stop_signal);
+		else
+			p->state = p->state == P_FENCED ? P_FENCED : P_STOPPED;
+	}
+	sv->dirty = 1;
+}
+
+static void control(struct sv *sv)
+{
+	int fd = accept4(sv->ctlfd, NULL, NULL, SOCK_CLOEXEC);
+	char buf[256], *nl, *arg;
+	struct strbuf out = STRBUF_INIT;
+	struct timeval tv = { 1, 0 };
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		goto out;
+	buf[n] = 0;
+	if ((nl = strchr(buf, '\n')))
+		*nl = 0;
+	arg = strchr(buf, ' ');
+	if (arg)
+		*arg++ = 0;
+	if (!strcmp(buf, "status")) {
+		json_t *doc = runtime_doc(sv);
+		char *s = json_dumps(doc, JSON_COMPACT);
+
+		strbuf_addstr(&out, s);
+		free(s);
+		json_decref(doc);
+	} else if (!strcmp(buf, "stop")) {
+		begin_stop(sv);
+		strbuf_addstr(&out, "stopping");
+	} else if (!strcmp(buf, "restart") && arg && find_proc(sv, arg)) {
+		kill_proc(sv, find_proc(sv, arg), SIGKILL);
+		strbuf_addf(&out, "restarting %s", arg);
+	} else if (!strcmp(buf, "failover") && arg && find_ds(sv, arg)) {
+		pthread_mutex_lock(&sv->lock);
+		find_ds(sv, arg)->promote = 1;
+		pthread_mutex_unlock(&sv->lock);
+		strbuf_addf(&out, "failover of %s requested", arg);
+	} else {
+		strbuf_addf(&out, "error: unknown request '%s'", buf);
+	}
+	strbuf_addch(&out, '\n');
+	if (write(fd, out.buf, out.len) < 0) {
+		/* the client went away */
+	}
+out:
+	close(fd);
+	strbuf_release(&out);
+}
+
+static int listen_control(struct sv *sv, struct strbuf *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = xstrdup(rt_str(sv->st, "socket"));
+	int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		strbuf_addf(err, "socket path too long: '%s'", path);
+		goto fail;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		strbuf_addf(err, "cannot listen on '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	free(path);
+	sv->ctlfd = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return -1;
+}
+
+/* ---- the loop ---- */
+
+static long long schedule(struct sv *sv)
+{
+	long long now = now_ms(), next = now + 500;
+
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
+
+		if (sv->stopping)
+			break;
+		if (p->state == P_WAITING && deps_ready(sv, p))
+			start_proc(sv, p);
+		else if (p->state == P_BACKOFF && p->next_start <= now && deps_ready(sv, p))
+			start_proc(sv, p);
+		if (p->state == P_BACKOFF && p->next_start < next)
+			next = p->next_start;
+		if (p->state == P_RUNNING) {
+			if (p->health.url && !p->health.h && p->health.due < next)
+				next = p->health.due;
+			if (p->ready.url && !p->ready.h && p->ready.due < next)
+				next = p->ready.due;
+		}
+	}
+	return next;
+}
+
+static int all_stopped(struct sv *sv)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (sv->procs[i].pid > 0)
+			return 0;
+	return 1;
+}
+
+static void handle_signals(struct sv *sv)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sv->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(sv);
+		else
+			begin_stop(sv);
+	}
+	reap(sv);
+}
+
+static void loop(struct sv *sv)
+{
+	long long last_save = 0;
+
+	while (!(sv->stopping && all_stopped(sv))) {
+		struct curl_waitfd fds[3] = {
+			{ sv->sigfd, CURL_WAIT_POLLIN, 0 },
+			{ sv->ctlfd, CURL_WAIT_POLLIN, 0 },
+			{ sv->evfd, CURL_WAIT_POLLIN, 0 },
+		};
+		long long next = schedule(sv), timeout = next - now_ms();
+		uint64_t v;
+
+		if (sv->stopping && now_ms() >= sv->stop_deadline)
+			for (size_t i = 0; i < sv->nr; i++)
+				kill_proc(sv, &sv->procs[i], SIGKILL);
+		if (timeout < 0)
+			timeout = 0;
+		if (sv->stopping && timeout > 50)
+			timeout = 50;
+		curl_multi_poll(sv->multi, fds, 3, (int)timeout, NULL);
+		if (fds[0].revents)
+			handle_signals(sv);
+		if (fds[1].revents)
+			control(sv);
+		if (fds[2].revents && read(sv->evfd, &v, sizeof(v)) > 0)
+			sv->dirty = 1;
+		checks_tick(sv);
+		if (sv->dirty && now_ms() - last_save >= 100) {
+			save_runtime(sv);
+			last_save = now_ms();
+		}
+	}
+}
+
+static void base_env(struct sv *sv)
+{
+	struct strv env = STRV_INIT;
+	const char *path = getenv("PATH");
+
+	strv_pushf(&env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	strv_push(&env, "LANG=C.UTF-8");
+	strv_push(&env, "HOME=/");
+	sv->base_env = strv_detach(&env);
+}
+
+static void check_release(struct check *c)
+{
+	if (c->h)
+		curl_easy_cleanup(c->h);
+	free(c->url);
+}
+
+static void proc_release(struct proc *p)
+{
+	free(p->name);
+	free(p->kind);
+	free(p->group);
+	free(p->region);
+	free(p->netns);
+	free(p->dir);
+	free(p->log);
+	strv_free(p->argv);
+	strv_free(p->env);
+	strv_free(p->deps);
+	for (size_t i = 0; i < p->nr_secrets; i++) {
+		free(p->secrets[i].var);
+		free(p->secrets[i].file);
+	}
+	free(p->secrets);
+	check_release(&p->health);
+	check_release(&p->ready);
+	free(p->pg_host);
+	free(p->pg_sockdir);
+	free(p->ds);
+}
+
+static void sv_release(struct sv *sv)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		proc_release(&sv->procs[i]);
+	free(sv->procs);
+	for (size_t i = 0; i < sv->nr_ds; i++) {
+		struct datastore_rt *d = &sv->ds[i];
+
+		free(d->name);
+		free(d->db);
+		free(d->user);
+		free(d->password_file);
+		free(d->repl_password_file);
+	}
+	free(sv->ds);
+	strv_free(sv->base_env);
+	json_decref(sv->st);
+	free(sv->ca_file);
+	free(sv->state);
+	free(sv->name);
+	free(sv->envdir);
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	if (sv->evfd >= 0)
+		close(sv->evfd);
+	if (sv->ctlfd >= 0)
+		close(sv->ctlfd);
+	pthread_mutex_destroy(&sv->lock);
+}
+
+int supervisor_main(const char *state, const char *name)
+{
+	struct sv sv = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	sigset_t mask;
+
+	sv.state = xstrdup(state);
+	sv.name = xstrdup(name);
+	sv.envdir = rt_env_dir(state, name);
+	pthread_mutex_init(&sv.lock, NULL);
+	sv.sigfd = sv.evfd = sv.ctlfd = -1;
+	if (load_state(&sv, &err) < 0 || listen_control(&sv, &err) < 0) {
+		logf_("%s", err.buf);
+		strbuf_release(&err);
+		sv_release(&sv);
+		return 1;
+	}
+	base_env(&sv);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sv.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sv.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sv.multi = curl_multi_init();
+	logf_("supervising '%s' (%zu processes), pid %d", name, sv.nr, (int)getpid());
+	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
+	save_runtime(&sv);
+	pthread_create(&sv.pg_thread, NULL, pg_main, &sv);
+	loop(&sv);
+	sv.quit = 1;
+	pthread_join(sv.pg_thread, NULL);
+	save_runtime(&sv);
+	rt_event(sv.envdir, "supervisor", "stopped");
+	logf_("stopped");
+	unlink(rt_str(sv.st, "socket"));
+	for (size_t i = 0; i < sv.nr; i++) {
+		struct check *cs[] = { &sv.procs[i].health, &sv.procs[i].ready };
+
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k]->h) {
+				curl_multi_remove_handle(sv.multi, cs[k]->h);
+				curl_easy_cleanup(cs[k]->h);
+				cs[k]->h = NULL;
+			}
+	}
+	curl_multi_cleanup(sv.multi);
+	curl_global_cleanup();
+	strbuf_release(&err);
+	sv_release(&sv);
+	return 0;
+}
