@@ -382,29 +382,38 @@ static void owned_load(struct owned *o, const char *envdir)
 	free(path);
 }
 
-static int owned_by(const struct owned *o, pid_t pid)
+/* "pid (comm) state ppid pgrp ...": comm may hold spaces, so read after the last ')'. */
+static int read_stat(pid_t pid, char *state, int *pgrp)
 {
 	char path[64];
-	struct stat sb;
-	struct strbuf stat_line = STRBUF_INIT;
-	int yes = 0;
+	struct strbuf line = STRBUF_INIT;
+	int ppid, ok = 0;
 
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (strbuf_read_file(&line, path, 4096) == 0) {
+		char *rp = strrchr(line.buf, ')');
+
+		ok = rp && sscanf(rp + 1, " %c %d %d", state, &ppid, pgrp) == 3;
+	}
+	strbuf_release(&line);
+	return ok;
+}
+
+static int owned_by(const struct owned *o, pid_t pid)
+{
+	char path[64], state;
+	struct stat sb;
+	int pgrp, yes = 0;
+
+	/* a zombie is already gone: only its parent (or init, slowly) can reap it */
+	if (!read_stat(pid, &state, &pgrp) || state == 'Z' || state == 'X')
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	if (o->nr_netns && stat(path, &sb) == 0)
 		for (size_t i = 0; i < o->nr_netns; i++)
 			yes |= sb.st_ino == o->netns[i];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!yes && o->nr_pgids && strbuf_read_file(&stat_line, path, 4096) == 0) {
-		/* "pid (comm) state ppid pgrp ...": comm may hold spaces, so after the last ')' */
-		char *rp = strrchr(stat_line.buf, ')');
-		int ppid, pgrp;
-		char state;
-
-		if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3)
-			for (size_t i = 0; i < o->nr_pgids; i++)
-				yes |= pgrp == o->pgids[i];
-	}
-	strbuf_release(&stat_line);
+	for (size_t i = 0; !yes && i < o->nr_pgids; i++)
+		yes |= pgrp == o->pgids[i];
 	return yes;
 }
 
