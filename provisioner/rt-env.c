@@ -156,6 +156,17 @@ void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
 	strbuf_release(&line);
 }
 
+int rt_read_secret(const char *path, struct strbuf *out, struct strbuf *err)
+{
+	if (strbuf_read_file(out, path, 64 * 1024) < 0) {
+		if (err)
+			strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	strbuf_rtrim(out);
+	return 0;
+}
+
 const char *rt_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));

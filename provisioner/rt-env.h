@@ -46,6 +46,9 @@ int rt_json_save(const char *path, json_t *doc, struct strbuf *err);
 void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A secret file's value without its trailing newline; errno is kept for the caller. */
+int rt_read_secret(const char *path, struct strbuf *out, struct strbuf *err);
+
 /* Small readers for state documents: "" / 0 when absent. */
 const char *rt_str(json_t *o, const char *key);
 long long rt_int(json_t *o, const char *key);

@@ -310,7 +310,12 @@ static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct s
 		json_object_set_new(o, "argv", strv_json(argv));
 		strv_free(argv);
 		proc_user(o, p->pg.drop, p->pg.uid, p->pg.gid);
-		json_object_set_new(o, "stop_signal", json_integer(SIGINT));   /* fast shutdown */
+		/*
+		 * Immediate shutdown: the supervisor stops everything only for
+		 * `down`, which deletes the data next, so a shutdown checkpoint
+		 * would be written for nothing.
+		 */
+		json_object_set_new(o, "stop_signal", json_integer(SIGQUIT));
 		json_object_set_new(o, "pg", json_pack("{s:s, s:s, s:i, s:s, s:s}",
 			"role", k ? "replica" : "primary", "host", p->reg_addr[ri], "port", ports[k],
 			"sockdir", pm->sockdir, "datastore", d->name));
@@ -771,16 +776,6 @@ static int write_secret(const char *path, const char *value, struct strbuf *err)
 	return ret;
 }
 
-static int read_secret(const char *path, struct strbuf *out, struct strbuf *err)
-{
-	if (strbuf_read_file(out, path, 64 * 1024) < 0) {
-		strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	strbuf_rtrim(out);
-	return 0;
-}
-
 static int prepare_secrets(struct rt_plan *p, struct strbuf *err)
 {
 	for (size_t i = 0; i < p->gen_secrets.nr; i++) {
@@ -836,7 +831,7 @@ static int prepare_gateway(struct rt_plan *p, struct strbuf *err)
 	conf = rt_str(json_object_get(p->st, "gateway"), "conf");
 	if (ensure_dir(p->gw.prefix_dir, 0755, 0, 0, 0, err) < 0)
 		goto out;
-	if (p->gw.auth != AUTH_NONE && read_secret(p->gw_password_file, &pw, err) < 0)
+	if (p->gw.auth != AUTH_NONE && rt_read_secret(p->gw_password_file, &pw, err) < 0)
 		goto out;
 	if (p->gw.auth == AUTH_BASIC) {
 		if (pki_htpasswd_line(&line, p->m->platform, pw.buf) < 0 ||
@@ -873,7 +868,7 @@ static int prepare_pg(struct rt_plan *p, int *cold, struct strbuf *err)
 		    ensure_dir(pm->sockdir, 0700, p->pg.drop, p->pg.uid, p->pg.gid, err) < 0)
 			goto out;
 		if (pm->passfile) {
-			if (read_secret(pm->repl_pw_file, &rpw, err) < 0 ||
+			if (rt_read_secret(pm->repl_pw_file, &rpw, err) < 0 ||
 			    pg_write_passfile(pm->passfile, rpw.buf, &p->pg, err) < 0) {
 				strbuf_release(&rpw);
 				goto out;

@@ -307,14 +307,6 @@ static void save_runtime(struct sv *sv);
 
 /* ---- processes ---- */
 
-static int read_secret(const char *path, struct strbuf *out)
-{
-	if (strbuf_read_file(out, path, 64 * 1024) < 0)
-		return -1;
-	strbuf_rtrim(out);
-	return 0;
-}
-
 static char **proc_env(struct sv *sv, struct proc *p)
 {
 	struct strv env = STRV_INIT;
@@ -327,7 +319,7 @@ static char **proc_env(struct sv *sv, struct proc *p)
 		struct strbuf val = STRBUF_INIT;
 
 		/* a secret that cannot be read is left out: the process says what it misses */
-		if (read_secret(p->secrets[i].file, &val) == 0)
+		if (rt_read_secret(p->secrets[i].file, &val, NULL) == 0)
 			strv_pushf(&env, "%s=%s", p->secrets[i].var, val.buf);
 		else
 			logf_("%s: cannot read secret for %s: %s", p->name, p->secrets[i].var,
@@ -571,7 +563,8 @@ static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
 {
 	struct strbuf err = STRBUF_INIT, pw = STRBUF_INIT, rpw = STRBUF_INIT;
 
-	if (read_secret(d->password_file, &pw) < 0 || read_secret(d->repl_password_file, &rpw) < 0) {
+	if (rt_read_secret(d->password_file, &pw, NULL) < 0 ||
+	    rt_read_secret(d->repl_password_file, &rpw, NULL) < 0) {
 		logf_("%s: cannot read its passwords: %s", d->name, strerror(errno));
 	} else if (pg_bootstrap(p->pg_sockdir, p->pg_port, d->db, d->user, pw.buf, rpw.buf,
 				&err) < 0) {

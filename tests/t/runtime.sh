@@ -144,9 +144,9 @@ ok "no /etc/netns entry is left" sh -c "! ls -d /etc/netns/pv-rt-main-* 2>/dev/n
 "$PROVISIONER" up "$def" --branch port --commit "$COMMIT" --loopback --dry-run -o json >"$OUT/plan.json" 2>/dev/null
 gw_addr=$(json "$OUT/plan.json" 'd["gateway"]["addr"]')
 gw_port=$(json "$OUT/plan.json" 'd["gateway"]["port"]')
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((sys.argv[1],int(sys.argv[2]))); s.listen(); time.sleep(30)' "$gw_addr" "$gw_port" &
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((sys.argv[1],int(sys.argv[2]))); s.listen(); open(sys.argv[3],"w").close(); time.sleep(30)' "$gw_addr" "$gw_port" "$TEST_DIR/blocking" &
 blocker=$!
-sleep 0.3
+for _ in $(seq 1 100); do [ -e "$TEST_DIR/blocking" ] && break; sleep 0.05; done
 "$PROVISIONER" up "$def" --branch port --commit "$COMMIT" --loopback >"$OUT/port.out" 2>"$OUT/port.err"
 is "$?" "1" "up with a port in use exits 1"
 ok "the error names the port" grep -q "port $gw_port on $gw_addr, which 'gateway' needs, is in use" "$OUT/port.err"
