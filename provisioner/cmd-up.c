@@ -439,6 +439,12 @@ static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
 	}
 	u.envdir = rt_env_dir(u.state, u.name);
 	ctx->audit_detail = u.name;
+	/*
+	 * Everything we run (ip, nft, cp, initdb, the supervisor) inherits the
+	 * marker, so if we are killed while one of them runs, gc's sweep finds
+	 * and kills it before it can make something after the teardown.
+	 */
+	setenv(RT_ENV_MARKER, u.name, 1);
 	if (cmd_flag(ctx, "dry-run")) {
 		u.json = 1;   /* the notes about loopback mode go unsaid: the JSON says "mode" */
 		res = dry_run(&u);

@@ -73,6 +73,7 @@ struct proc {
 	unsigned long long start_time; /* (L) */
 	int fenced;                    /* (L) */
 	int pg_ok, pg_ready;           /* (L) */
+	int pg_fails;                  /* consecutive failed probes (pg thread only) */
 	long long pg_last_ok;          /* (L) */
 	int ever_healthy, restarts, backoff_ms;
 	long long started_at, next_start, healthy_since;
@@ -618,6 +619,19 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	strbuf_release(&err);
 }
 
+/*
+ * One slow answer on a loaded CI runner is not an outage: a member that was
+ * up counts as down after two failed probes in a row (the failover clock
+ * runs from its last good probe either way).
+ */
+static int probe_ok(struct proc *p, int answered)
+{
+	p->pg_fails = answered ? 0 : p->pg_fails + 1;
+	if (p->pid <= 0)
+		return 0;
+	return answered || (p->pg_ok && p->pg_fails < 2);
+}
+
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
@@ -631,17 +645,19 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 	d->promote = 0;
 	pthread_mutex_unlock(&sv->lock);
 	if (prim) {
-		ok = prim->pid > 0 && pg_ping(prim->pg_host, prim->pg_port, 1);
+		int answered = prim->pid > 0 && pg_ping(prim->pg_host, prim->pg_port, 1);
+
+		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
 		prim->pg_ok = ok;
-		if (ok || !prim->pg_last_ok)
+		if (answered || !prim->pg_last_ok)
 			prim->pg_last_ok = now;   /* the outage clock starts once it was up */
 		pthread_mutex_unlock(&sv->lock);
-		if (ok && !d->bootstrapped)
+		if (answered && !d->bootstrapped)
 			bootstrap(sv, d, prim);
 	}
 	if (rep) {
-		ok = rep->pid > 0 && pg_ping(rep->pg_host, rep->pg_port, 1);
+		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->pg_host, rep->pg_port, 1));
 		int streaming = ok && prim && prim->pg_ok &&
 				pg_standby_streaming(prim->pg_sockdir, prim->pg_port, rep->name) == 1;
 
@@ -655,7 +671,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		return;
 	if (promote)
 		failover(sv, d, "requested");
-	else if (d->automatic && !prim->pg_ok && d->bootstrapped &&
+	else if (d->automatic && prim->pg_fails && d->bootstrapped &&
 		 now - prim->pg_last_ok >= d->after_ms) {
 		char why[96];
 

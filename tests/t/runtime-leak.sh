@@ -66,9 +66,10 @@ for i in $(seq 1 "$cycles"); do
 	wait "$up_pid" 2>/dev/null
 	rc=$?
 	how="up killed after ${delay_ms} ms"
-	if [ "$rc" -eq 0 ]; then
-		# it finished first: the environment is rightly up; down must remove it
-		how="up finished before the kill at ${delay_ms} ms; down"
+	if [ "$rc" -eq 0 ] || grep -qs '"state": "running"' "$PROVISIONER_STATE_DIR/envs/$name/state.json"; then
+		# it had finished its work first: the environment is rightly up, and
+		# gc must leave it; down must remove it
+		how="up had finished when killed at ${delay_ms} ms; down"
 		"$PROVISIONER" down "$name" >/dev/null 2>&1
 	fi
 	if [ $((i % 3)) -eq 0 ]; then

@@ -27,7 +27,7 @@ json() {   # json FILE EXPR: print a value of a JSON document (python3 expressio
 
 cleanup_envs() {
 	local n
-	for n in rt-main rt-port rt-sick rt-pkg; do
+	for n in rt-main rt-port rt-sick rt-pkg rt-intr; do
 		"$PROVISIONER" down "$n" >/dev/null 2>&1
 	done
 }
@@ -120,7 +120,8 @@ ok "the failover is in the events" grep -q '"event":"promoted"' "$envdir/events.
 ip link set "$veth" up
 
 # --- the secret canary, over everything written and printed ---------------------
-secrets=$(cat "$envdir"/secrets/*.password)
+# every generated secret: passwords, tokens and the services' injected secrets (not the PEM keys)
+secrets=$(for f in "$envdir"/secrets/*; do case $f in *.key) ;; *) cat "$f" ;; esac; done)
 cp "$state_json" "$envdir/runtime.json" "$envdir/events.log" "$OUT/"
 ok "down removes it" "$PROVISIONER" down rt-main --keep-logs
 canary_hits=0
@@ -169,6 +170,22 @@ left=$(grep -l "PROVISIONER_ENV=rt-sick" /proc/[0-9]*/environ 2>/dev/null | wc -
 is "$left" "0" "no process of it is left"
 ok "no directory of it is left" test ! -e "$PROVISIONER_STATE_DIR/envs/rt-sick"
 is "$(ip netns list | grep -c '^pv-rt-sick-')" "0" "no namespace of it is left"
+
+# --- SIGINT in the middle of up: what it made is removed ------------------------------
+"$PROVISIONER" up "$def" --branch intr --commit "$COMMIT" >"$OUT/intr.out" 2>"$OUT/intr.err" &
+up_pid=$!
+for _ in $(seq 1 200); do
+	grep -qs '"state": "starting"' "$PROVISIONER_STATE_DIR/envs/rt-intr/state.json" && break
+	sleep 0.02
+done
+kill -INT "$up_pid"
+wait "$up_pid"
+is "$?" "130" "up interrupted by SIGINT exits 130"
+ok "it says it removes what it made" grep -q "removing what was made of 'rt-intr'" "$OUT/intr.err"
+left=$(grep -lzx "PROVISIONER_ENV=rt-intr" /proc/[0-9]*/environ 2>/dev/null | wc -l)
+is "$left" "0" "no process of it is left"
+is "$(ip netns list | grep -c '^pv-rt-intr-')" "0" "no namespace of it is left"
+ok "no directory of it is left" test ! -e "$PROVISIONER_STATE_DIR/envs/rt-intr"
 
 # --- a missing package ------------------------------------------------------------
 cat >"$TEST_DIR/pkg.yaml" <<EOF
