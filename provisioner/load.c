@@ -357,12 +357,18 @@ static int resolve_variables(struct loader *ld, struct ynode *root, const char *
 	struct env_model *m = ld->m;
 	struct git_info gi = GIT_INFO_INIT;
 	char *dir = path_dirname(path);
+	/*
+	 * Copies: the walk below rewrites scalars in place, 'platform' and
+	 * 'tier' among them ("stag$$ing"), and would free what these point at.
+	 */
+	char *platform = scalar_or_null(root, "platform") ? xstrdup(scalar_or_null(root, "platform")) : NULL;
+	char *tier = scalar_or_null(root, "tier") ? xstrdup(scalar_or_null(root, "tier")) : NULL;
 	struct subst_var vars[] = {
 		{ "branch", NULL, "not on a branch, and no CI branch variable is set; pass --branch" },
 		{ "commit", NULL, "not in a git repository with commits, and no CI commit variable "
 				  "is set; pass --commit" },
-		{ "platform", scalar_or_null(root, "platform"), "'platform' is not set" },
-		{ "tier", scalar_or_null(root, "tier"), "'tier' is not set" },
+		{ "platform", platform, "'platform' is not set" },
+		{ "tier", tier, "'tier' is not set" },
 		{ "env", NULL, "the environment's name cannot refer to itself" },
 	};
 	struct walk w = { .ld = ld };
@@ -387,6 +393,8 @@ static int resolve_variables(struct loader *ld, struct ynode *root, const char *
 		free(w.ctx.secret_vars[i].secret);
 	}
 	free(w.ctx.secret_vars);
+	free(platform);
+	free(tier);
 	return w.failed ? -1 : 0;
 }
 

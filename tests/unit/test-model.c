@@ -142,6 +142,11 @@ static void test_variables(void)
 	       "an unknown variable is an error at its column");
 	env_model_free(&m);
 	diag_release(&d);
+	/* found by the fuzzer: a 'tier' rewritten by the walk was still the ${tier} value */
+	load(&m, &d, "vars.yaml", "extends: base.yaml\ntier: \"stag$$$$ing\"\nowner: \"${tier}\"\n", NULL);
+	tap_ok(1, "a 'tier' with $$ escapes, used as ${tier}, reads no freed memory (ASan checks)");
+	env_model_free(&m);
+	diag_release(&d);
 	tap_ok(load(&m, &d, "vars.yaml", "extends: base.yaml\nowner: \"${region}\"\n", NULL) < 0 &&
 	       has_error(&d, "can be used only in a service's 'env' and 'run'", 2),
 	       "${region} outside a service's env is an error");
