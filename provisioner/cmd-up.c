@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,7 +68,7 @@ struct up {
 	struct cmd_ctx *ctx;
 	const char *name;
 	char *state, *envdir, *self;
-	int lock, pool, fresh, json, netns;
+	int lock, pool, fresh, json, quiet, netns;
 	uint64_t timeout_ms;
 	struct timespec t0;
 	struct rt_plan *plan;
@@ -186,7 +187,7 @@ static int wait_healthy(struct up *u, struct strbuf *err)
 static int spawn_supervisor(struct up *u, struct strbuf *err)
 {
 	char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	int status;
 
 	if (pid < 0) {
@@ -198,6 +199,15 @@ static int spawn_supervisor(struct up *u, struct strbuf *err)
 		/* detach: a new session, and re-parented to init by the middle child's exit */
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), nul = open("/dev/null", O_RDONLY);
 
+		/*
+		 * If we are killed before the supervisor exists, this middle child
+		 * must not go on to start one after gc has removed the environment.
+		 * (A fork's child does not inherit the setting: the supervisor is
+		 * free of it.)
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		setsid();
 		if (fork() != 0)
 			_exit(0);
@@ -265,7 +275,7 @@ static int plan_existing_env(struct up *u, json_t *st, struct strbuf *err)
 
 static void say_limits(struct up *u, const char *why)
 {
-	if (u->json)
+	if (u->quiet)
 		return;
 	fprintf(stderr, "note: %s\n"
 		"note: running on loopback addresses instead: the regions share the host's\n"
@@ -446,7 +456,7 @@ static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
 	 */
 	setenv(RT_ENV_MARKER, u.name, 1);
 	if (cmd_flag(ctx, "dry-run")) {
-		u.json = 1;   /* the notes about loopback mode go unsaid: the JSON says "mode" */
+		u.quiet = 1;   /* the notes about loopback mode go unsaid: the JSON says "mode" */
 		res = dry_run(&u);
 		goto out;
 	}

@@ -78,7 +78,12 @@ for i in $(seq 1 "$cycles"); do
 		[ -n "$sv" ] && kill -KILL "$sv" && how="$how, and its supervisor"
 	fi
 	"$PROVISIONER" gc >"$TEST_DIR/gc.out" 2>&1
-	left=$(leftovers "$name" "$idx")
+	# what is on its way out by itself (a process exiting) gets 3 s
+	for _ in $(seq 1 30); do
+		left=$(leftovers "$name" "$idx")
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
 	is "$left" "" "cycle $i ($how): gc leaves nothing"
 	[ -z "$left" ] || sed 's/^/#   gc: /' "$TEST_DIR/gc.out"
 done

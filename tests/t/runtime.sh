@@ -30,6 +30,8 @@ cleanup_envs() {
 	for n in rt-main rt-port rt-sick rt-pkg rt-intr; do
 		"$PROVISIONER" down "$n" >/dev/null 2>&1
 	done
+	[ -d "$TEST_DIR/nobody/state" ] && (cd / && runuser -u nobody -- env \
+		PROVISIONER_STATE_DIR="$TEST_DIR/nobody/state" "$PROVISIONER" down rt-nobody >/dev/null 2>&1)
 }
 trap 'cleanup_envs; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
 
@@ -198,6 +200,24 @@ EOF
 is "$?" "1" "up without the PostgreSQL the definition asks for exits 1"
 ok "the error names the Debian package" grep -q "Debian package 'postgresql-11'" "$OUT/pkg.err"
 ok "and nothing is made" test ! -e "$PROVISIONER_STATE_DIR/envs/rt-pkg"
+
+# --- without root: loopback addresses, and it says what it cannot do ---------------------
+nb=$TEST_DIR/nobody
+mkdir -p "$nb" && chown nobody "$nb" && chmod 700 "$nb"
+as_nobody() { (cd / && runuser -u nobody -- env PROVISIONER_STATE_DIR="$nb/state" "$@"); }
+as_nobody "$PROVISIONER" up "$def" --branch nobody --commit "$COMMIT" -o json >"$OUT/nobody.json" 2>"$OUT/nobody.err"
+is "$?" "0" "as an unprivileged user up works"
+ok "it says it has no namespaces and what that costs" grep -q "no isolation between them" "$OUT/nobody.err"
+is "$(json "$OUT/nobody.json" 'd["mode"]')" "loopback" "in loopback mode"
+nurl=$(json "$OUT/nobody.json" 'd["gateway"]["url"]')
+nca=$(json "$OUT/nobody.json" 'd["gateway"]["ca_file"]')
+npw=$(cat "$(json "$OUT/nobody.json" 'd["gateway"]["password_file"]')")
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$nca" -u "observatory:$npw" "$nurl/v1/stats")
+is "$code" "200" "its gateway answers over TLS with basic auth"
+ok "and down removes it" as_nobody "$PROVISIONER" down rt-nobody
+left=$(grep -lzx "PROVISIONER_ENV=rt-nobody" /proc/[0-9]*/environ 2>/dev/null | wc -l)
+is "$left" "0" "no process of it is left"
+ok "no directory of it is left" test ! -e "$nb/state/envs/rt-nobody"
 
 # --- list and gc on an empty machine -------------------------------------------------
 ok "gc finds nothing to remove" "$PROVISIONER" gc
