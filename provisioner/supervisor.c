@@ -107,6 +107,7 @@ struct sv {
 	pthread_t pg_thread;
 	pthread_mutex_t lock;
 	volatile int quit;
+	int pg_changed;                /* (L) the pg thread saw a change: wake the loop */
 	char **base_env;
 };
 
@@ -573,6 +574,7 @@ static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
 	} else {
 		pthread_mutex_lock(&sv->lock);
 		d->bootstrapped = 1;
+		sv->pg_changed = 1;
 		pthread_mutex_unlock(&sv->lock);
 		logf_("%s: roles and database ready", d->name);
 	}
@@ -598,6 +600,7 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 		 old->name, new->name);
 	pthread_mutex_lock(&sv->lock);
 	old->fenced = 1;
+	sv->pg_changed = 1;
 	if (old->pid > 0)
 		kill(-old->pid, SIGKILL);
 	pthread_mutex_unlock(&sv->lock);
@@ -609,6 +612,7 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	}
 	pthread_mutex_lock(&sv->lock);
 	d->primary = new;
+	sv->pg_changed = 1;
 	d->replica = NULL;
 	d->failovers++;
 	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
@@ -649,6 +653,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 
 		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
+		sv->pg_changed |= prim->pg_ok != ok;
 		prim->pg_ok = ok;
 		if (answered || !prim->pg_last_ok)
 			prim->pg_last_ok = now;   /* the outage clock starts once it was up */
@@ -661,10 +666,14 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		int streaming = ok && prim && prim->pg_ok &&
 				pg_standby_streaming(prim->pg_sockdir, prim->pg_port, rep->name) == 1;
 
+		int ready;
+
 		pthread_mutex_lock(&sv->lock);
-		rep->pg_ok = ok;
 		/* once streaming, a replica stays ready while its primary is away */
-		rep->pg_ready = streaming || (ok && rep->pg_ready);
+		ready = streaming || (ok && rep->pg_ready);
+		sv->pg_changed |= rep->pg_ok != ok || rep->pg_ready != ready;
+		rep->pg_ok = ok;
+		rep->pg_ready = ready;
 		pthread_mutex_unlock(&sv->lock);
 	}
 	if (!prim || !rep || !rep->pg_ok || sv->stopping)
@@ -686,9 +695,16 @@ static void *pg_main(void *arg)
 	struct sv *sv = arg;
 
 	while (!sv->quit) {
+		int changed;
+
 		for (size_t i = 0; i < sv->nr_ds && !sv->quit; i++)
 			probe_datastore(sv, &sv->ds[i]);
-		wake(sv);
+		pthread_mutex_lock(&sv->lock);
+		changed = sv->pg_changed;
+		sv->pg_changed = 0;
+		pthread_mutex_unlock(&sv->lock);
+		if (changed)
+			wake(sv);
 		usleep(200 * 1000);
 	}
 	return NULL;
@@ -890,8 +906,6 @@ static void handle_signals(struct sv *sv)
 
 static void loop(struct sv *sv)
 {
-	long long last_save = 0;
-
 	while (!(sv->stopping && all_stopped(sv))) {
 		struct curl_waitfd fds[3] = {
 			{ sv->sigfd, CURL_WAIT_POLLIN, 0 },
@@ -916,10 +930,9 @@ static void loop(struct sv *sv)
 		if (fds[2].revents && read(sv->evfd, &v, sizeof(v)) > 0)
 			sv->dirty = 1;
 		checks_tick(sv);
-		if (sv->dirty && now_ms() - last_save >= 100) {
+		/* every change at once: runtime.json is what readers fall back on */
+		if (sv->dirty)
 			save_runtime(sv);
-			last_save = now_ms();
-		}
 	}
 }
 
