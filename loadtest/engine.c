@@ -320,9 +320,18 @@ static void conn_connect(struct worker *w, struct conn *c, uint64_t now)
 	set_events(w, c, EPOLLOUT);
 }
 
+/*
+ * Whether requests are still to be sent: the closed model sends until the
+ * end; the open model until every planned request has been sent or
+ * dropped (the last are due just before the end and may go out late).
+ */
 static int sending(const struct worker *w, uint64_t now)
 {
-	return now < w->end_ns && now < w->stop_ns;
+	if (now >= w->stop_ns)
+		return 0;
+	if (w->sr->model.open)
+		return w->issued < w->planned && now < w->end_ns + w->sr->timeout_ns;
+	return now < w->end_ns;
 }
 
 static void conn_write(struct worker *w, struct conn *c, uint64_t now);
@@ -470,17 +479,15 @@ static void conn_read(struct worker *w, struct conn *c)
 
 static void conn_event(struct worker *w, struct conn *c, uint32_t ev)
 {
-	uint64_t now = now_ns();
-
 	switch (c->state) {
 	case C_CONNECTING:
-		conn_handshake(w, c, now);
+		conn_handshake(w, c, now_ns());
 		break;
 	case C_WRITING:
 		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLOUT))
-			conn_fail(w, c, now, ERR_WRITE);
+			conn_fail(w, c, now_ns(), ERR_WRITE);
 		else
-			conn_write(w, c, now);
+			conn_write(w, c, now_ns());
 		break;
 	case C_READING:
 	case C_IDLE:
@@ -546,7 +553,7 @@ static uint64_t sleep_ns(struct worker *w, uint64_t now)
 		if (t < until)
 			until = t;
 	}
-	if (sending(w, now) && w->end_ns < until)
+	if (!w->sr->model.open && sending(w, now) && w->end_ns < until)
 		until = w->end_ns;
 	return until > now ? until - now : 0;
 }
@@ -555,10 +562,10 @@ static int finished(struct worker *w, uint64_t now)
 {
 	if (sending(w, now))
 		return 0;
-	if (w->sr->model.open && w->issued < w->planned) {
-		while (w->issued < w->planned)
-			drop(w, now, intended_at(w, w->issued++));
-	}
+	/* stopped early: what was due and not sent is dropped; the rest was
+	 * never due */
+	while (w->sr->model.open && w->issued < w->planned && intended_at(w, w->issued) <= now)
+		drop(w, now, intended_at(w, w->issued++));
 	return w->in_flight == 0 || now >= w->end_ns + w->sr->timeout_ns || *w->stop || *w->halt;
 }
 
@@ -598,8 +605,6 @@ static void loop(struct worker *w)
 			scan(w, now);
 		if (w->sr->model.open && sending(w, now))
 			dispatch(w, now);
-		else if (w->sr->model.open && !sending(w, now))
-			w->nr_idle = 0;
 	}
 	give_up_in_flight(w, now);
 	tick_second(w, now + NS);     /* close the last second */

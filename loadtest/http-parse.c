@@ -113,6 +113,9 @@ static int parse_header(struct hp *p, const char *s, size_t n)
 	for (size_t i = 0; i < name_len; i++)
 		if (s[i] <= ' ' || s[i] == 0x7f)
 			return fail(p, "malformed header name");
+	/* only Content-Length, Transfer-Encoding and Connection matter */
+	if ((s[0] | 0x20) != 'c' && (s[0] | 0x20) != 't')
+		return 0;
 	vlen = n - name_len - 1;
 	v = trim(colon + 1, &vlen);
 	if (name_len == 14 && !strncasecmp(s, "content-length", 14))
