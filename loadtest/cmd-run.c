@@ -41,6 +41,7 @@ static void on_signal(int sig)
 struct run_opts {
 	struct outputs out;
 	const char *target, *env, *cacert, *method, *body, *timeout, *duration, *rate;
+	char *env_cacert;           /* owned: the CA file --env found */
 	int insecure, no_progress;
 	long conns, threads;
 	unsigned shard, shards;
@@ -301,7 +302,7 @@ static char *env_target(struct plan *p, struct run_opts *o, const char *name)
 		die("--env '%s': the environment has no gateway URL", name);
 	ca = json_string_value(json_object_get(gw, "ca_file"));
 	if (ca && *ca && !o->cacert)
-		o->cacert = xstrdup(ca);
+		o->cacert = o->env_cacert = xstrdup(ca);
 	env_auth(p, gw);
 	target = xstrdup(url);
 	json_decref(doc);
@@ -450,5 +451,6 @@ enum lt_exit cmd_run(int argc, char **argv, int adhoc)
 	plan_release(&p);
 	free(o.headers);
 	free(o.thresholds);
+	free(o.env_cacert);
 	return rc;
 }

@@ -642,6 +642,8 @@ static int worker_init(struct worker *w, struct scenario_run *sr, unsigned i, st
 	w->share = 1.0 / w->workers;
 	w->phase = (double)w->global / w->workers;
 	w->nr_conns = share_of(copy_conns, threads, i);
+	if (sr->model.open && !w->nr_conns)
+		w->nr_conns = 1;        /* a share of the rate needs a connection to go out on */
 	w->conns = xcalloc(w->nr_conns ? w->nr_conns : 1, sizeof(*w->conns));
 	w->idle = xcalloc(w->nr_conns ? w->nr_conns : 1, sizeof(*w->idle));
 	for (unsigned k = 0; k < w->nr_conns; k++) {

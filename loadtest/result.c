@@ -5,6 +5,7 @@
  * that adds up the threads of one run.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "result.h"
@@ -43,7 +44,8 @@ static json_t *latency_json(const struct hist *h)
 
 static json_t *sec_json(const struct tl_sec *s, size_t t)
 {
-	json_t *o = json_object(), *b = json_array();
+	json_t *o = json_object();
+	struct strbuf b = STRBUF_INIT;
 	struct hist h;
 
 	tl_sec_hist(s, &h);
@@ -55,9 +57,12 @@ static json_t *sec_json(const struct tl_sec *s, size_t t)
 	json_object_set_new(o, "p90_us", json_real(r3((double)hist_percentile(&h, 90) / 1000)));
 	json_object_set_new(o, "p99_us", json_real(r3((double)hist_percentile(&h, 99) / 1000)));
 	json_object_set_new(o, "max_us", json_real(r3((double)hist_percentile(&h, 100) / 1000)));
+	/* "index:count ..." in one string: a JSON array per bucket would cost
+	 * the document ~100 bytes of memory per bucket and second */
 	for (uint32_t i = 0; i < s->nr; i++)
-		json_array_append_new(b, json_pack("[II]", (json_int_t)s->idx[i], (json_int_t)s->cnt[i]));
-	json_object_set_new(o, "buckets", b);
+		strbuf_addf(&b, "%s%u:%llu", i ? " " : "", s->idx[i], (unsigned long long)s->cnt[i]);
+	json_object_set_new(o, "buckets", json_stringn(b.buf, b.len));
+	strbuf_release(&b);
 	hist_release(&h);
 	return o;
 }
@@ -235,33 +240,39 @@ static uint64_t u64(const json_t *o, const char *key)
 
 static int sec_from_json(struct tl_sec *s, const json_t *o)
 {
-	const json_t *b = json_object_get(o, "buckets"), *e;
-	size_t i;
+	const char *b = json_string_value(json_object_get(o, "buckets")), *p;
+	size_t n = 1;
+	struct hist probe;
+	int rc = 0;
 
 	s->requests = u64(o, "requests");
 	s->errors = u64(o, "errors");
 	s->dropped = u64(o, "dropped");
-	if (!json_is_array(b))
+	if (!b)
 		return -1;
-	s->nr = (uint32_t)json_array_size(b);
-	s->idx = s->nr ? xcalloc(s->nr, sizeof(*s->idx)) : NULL;
-	s->cnt = s->nr ? xcalloc(s->nr, sizeof(*s->cnt)) : NULL;
-	json_array_foreach(b, i, e) {
-		json_int_t ix = json_integer_value(json_array_get(e, 0));
-		json_int_t c = json_integer_value(json_array_get(e, 1));
-		struct hist probe;
+	for (p = b; *p; p++)
+		n += *p == ' ';
+	s->idx = xcalloc(n, sizeof(*s->idx));
+	s->cnt = xcalloc(n, sizeof(*s->cnt));
+	hist_init(&probe, TL_SIG_BITS);
+	for (p = b; *p && !rc;) {
+		char *end;
+		unsigned long long ix = strtoull(p, &end, 10), c;
 
-		hist_init(&probe, TL_SIG_BITS);
-		if (ix < 0 || (size_t)ix >= probe.nr_buckets || c <= 0 ||
-		    (i && (uint32_t)ix <= s->idx[i - 1])) {
-			hist_release(&probe);
-			return -1;
+		if (end == p || *end != ':')
+			rc = -1;
+		c = rc ? 0 : strtoull(end + 1, &end, 10);
+		if (rc || !c || ix >= probe.nr_buckets || (s->nr && ix <= s->idx[s->nr - 1]) ||
+		    (*end && *end != ' '))
+			rc = -1;
+		else {
+			s->idx[s->nr] = (uint32_t)ix;
+			s->cnt[s->nr++] = c;
+			p = *end ? end + 1 : end;
 		}
-		hist_release(&probe);
-		s->idx[i] = (uint32_t)ix;
-		s->cnt[i] = (uint64_t)c;
 	}
-	return 0;
+	hist_release(&probe);
+	return rc;
 }
 
 static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *err)

@@ -223,7 +223,7 @@ static double percentile_us(const json_t *part, double pct)
 	double v;
 
 	if (hist_from_json(&h, json_object_get(part, "histogram"), &err) < 0)
-		return num(json_object_get(part, "latency_us"), "p50");
+		return NAN;         /* no histogram: the threshold cannot hold */
 	v = (double)hist_percentile(&h, pct) / 1000;
 	hist_release(&h);
 	return v;
@@ -250,7 +250,10 @@ static double observe(const struct threshold *t, const json_t *part, struct strb
 	case TM_DROPPED: v = num(part, "dropped"); strbuf_addf(out, "%.0f", v); return v;
 	case TM_REQUESTS: v = num(part, "requests"); strbuf_addf(out, "%.0f", v); return v;
 	}
-	format_latency_us(out, v);
+	if (isnan(v))
+		strbuf_addstr(out, "n/a");
+	else
+		format_latency_us(out, v);
 	return v;
 }
 

@@ -86,13 +86,13 @@ is "$rc:$(j "$TEST_DIR/404.json" "d['errors']['status_4xx'] > 0, d['ok']")" "1:(
 	"4xx answers are errors and fail 'error_rate < 1%' (exit 1)"
 start slow --delay 2s
 t0=$(date +%s%N)
-LT -c 4 -d 1s --timeout 300ms -q --json "$TEST_DIR/timeout.json" "http://127.0.0.1:$PORT/"; rc=$?
+LT -c 4 -d 1s --timeout 300ms -q --json "$TEST_DIR/timeout.json" "http://127.0.0.1:$PORT/" 2>"$TEST_DIR/timeout.err"; rc=$?
 t1=$(date +%s%N)
 is "$rc:$(j "$TEST_DIR/timeout.json" "d['errors']['timeout'] >= 4, d['requests'], d['latency_us']['p50'] >= 300000")" \
 	"1:(True, 0, True)" "timeouts are counted and recorded at the time given up (nothing completed: exit 1)"
 ok "a run against a stalled server ends by itself ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 4000
 freeport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-LT -c 2 -d 1s -q --json "$TEST_DIR/refused.json" "http://127.0.0.1:$freeport/"; rc=$?
+LT -c 2 -d 1s -q --json "$TEST_DIR/refused.json" "http://127.0.0.1:$freeport/" 2>"$TEST_DIR/refused.err"; rc=$?
 is "$rc:$(j "$TEST_DIR/refused.json" "d['errors']['connect'] > 0, d['requests']")" "1:(True, 0)" \
 	"connection refused: connect errors, exit 1"
 start framing --chunked --close-every 3 --body-size 5000
@@ -266,7 +266,7 @@ EOF2
 		--json tls.json --tap tls.tap --junit tls.xml --html tls.html "https://127.0.0.1:$tport/" >tls.out 2>&1
 	is "$?:$(j tls.json "d['requests'] > 50, d['errors']['total']")" "0:(True, 0)" \
 		"TLS: verified against the test's CA, auth header from LOADTEST_AUTH_HEADER, keep-alive and reconnects"
-	LT -c 2 -d 1s --cacert other.crt -q --json tls-bad.json "https://127.0.0.1:$tport/"
+	LT -c 2 -d 1s --cacert other.crt -q --json tls-bad.json "https://127.0.0.1:$tport/" 2>tls-bad.err
 	is "$?:$(j tls-bad.json "d['errors']['connect'] > 0, d['requests']")" "1:(True, 0)" \
 		"TLS: a certificate from another CA is refused (connect errors, exit 1)"
 	ok "the credential is in no output, report or message" sh -c "! grep -rl 'tls-canary-3f9a' tls.json tls.tap tls.xml tls.html tls.out"

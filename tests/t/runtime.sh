@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local runtime end to end, with real processes: `up` a two-region
 # stack (PostgreSQL primary + streaming replica, obsd replicas, nginx with
-# TLS and basic auth), ingest and query through the gateway, kill an api
+# TLS and basic auth), ingest and query through the gateway, load it with
+# loadtest --env (its reports fall under the secret canary), kill an api
 # replica and watch it come back, take the primary region off the network
 # and watch writes continue after automatic failover, `down`, and check
 # that no process, namespace, link, nftables table or file is left. Then
@@ -84,6 +85,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -u "$user:wrong" "$
 is "$code" "401" "a wrong password gets 401"
 curl -s --cacert "$ca" -u "$cred" "$url/v1/observations?station=ST1" >"$OUT/q1"
 is "$(json "$OUT/q1" 'len(d["observations"])')" "2" "the query through the gateway returns the batch"
+
+# --- load through the gateway: target, CA and credentials from status -----------
+LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}
+if [ -x "$LOADTEST" ]; then
+	PROVISIONER=$PROVISIONER "$LOADTEST" run "$SOURCE_DIR/loadtest/smoke.yaml" --env rt-main --no-progress \
+		--json "$OUT/lt.json" --tap "$OUT/lt.tap" --junit "$OUT/lt.xml" --html "$OUT/lt.html" >"$OUT/lt.out" 2>&1
+	is "$?:$(json "$OUT/lt.json" 'd["requests"] >= 140 and d["errors"]["total"] == 0')" "0:True" \
+		"loadtest --env: the smoke scenario through the gateway (TLS, basic auth), its thresholds hold"
+else
+	skip "$LOADTEST is not built" "loadtest --env"
+fi
 
 # --- an api replica dies and comes back ----------------------------------------
 victim=$(json "$OUT/status.json" '[r for r in d["services"]["api"]["replicas"] if r["name"]=="api-primary-0"][0]["pid"]')
