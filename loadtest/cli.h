@@ -27,6 +27,10 @@ int write_outputs(const struct outputs *o, const json_t *doc);
 /* Parse --json/--tap/--junit/--html/--quiet; 1 when `opt` was one. */
 int output_option(struct outputs *o, int opt, const char *arg);
 
+/* Read a scenario file; on errors print them (FILE:LINE:COL) and return -1. */
+struct plan;
+int load_plan(struct plan *p, const char *file);
+
 enum lt_exit cmd_run(int argc, char **argv, int adhoc);
 enum lt_exit cmd_merge(int argc, char **argv);
 enum lt_exit cmd_job(int argc, char **argv);

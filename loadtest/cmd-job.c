@@ -97,7 +97,6 @@ enum lt_exit cmd_job(int argc, char **argv)
 {
 	struct job_opts jo = JOB_OPTS_INIT;
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
-	struct diag d = DIAG_INIT;
 	struct plan p;
 	const char *outp = NULL, *file, *base;
 	struct job_file *files;
@@ -108,15 +107,8 @@ enum lt_exit cmd_job(int argc, char **argv)
 	if (!jo.parallel)
 		die("--parallel N is required");
 	file = argv[optind];
-	if (plan_load(&p, file, &d) < 0) {
-		diag_sort(&d);
-		diag_format(&d, &err, "error: ");
-		fputs(err.buf, stderr);
-		diag_release(&d);
-		plan_release(&p);
-		strbuf_release(&err);
+	if (load_plan(&p, file) < 0)
 		return LT_USAGE;
-	}
 	if (strbuf_read_file(&text, file, 1u << 20) < 0)
 		die_errno("cannot read '%s'", file);
 	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;

@@ -417,7 +417,6 @@ enum lt_exit cmd_run(int argc, char **argv, int adhoc)
 {
 	struct run_opts o = { 0 };
 	struct plan p = { 0 };
-	struct diag d = DIAG_INIT;
 	char *url = NULL;
 	enum lt_exit rc;
 
@@ -430,15 +429,7 @@ enum lt_exit cmd_run(int argc, char **argv, int adhoc)
 			die("the ad-hoc mode takes the URL as its argument; --env and --target are for 'run'");
 		adhoc_plan(&p, &o);
 		url = xstrdup(argv[optind]);
-	} else if (plan_load(&p, argv[optind], &d) < 0) {
-		struct strbuf sb = STRBUF_INIT;
-
-		diag_sort(&d);
-		diag_format(&d, &sb, "error: ");
-		fputs(sb.buf, stderr);
-		strbuf_release(&sb);
-		diag_release(&d);
-		plan_release(&p);
+	} else if (load_plan(&p, argv[optind]) < 0) {
 		return LT_USAGE;
 	}
 	apply_common(&p, &o);

@@ -11,6 +11,7 @@
 #include "job.h"
 #include "diag.h"
 #include "hash.h"
+#include "naming.h"
 #include "strbuf.h"
 #include "units.h"
 #include "xalloc.h"
@@ -97,38 +98,17 @@ static size_t name_max(unsigned parallel)
 /* "loadtest-" and the file name's stem, with a hash when that loses anything. */
 static char *default_name(const char *file, size_t max)
 {
-	struct strbuf sb = STRBUF_INIT;
-	size_t stem = strlen(file), len = strlen(file), start;
-	char hex[SHA256_HEX_LEN + 1];
-	int dash = 0;
+	size_t len = strlen(file), stem = len;
+	char *raw, *name;
 
 	if (len > 5 && !strcmp(file + len - 5, ".yaml"))
 		stem -= 5;
 	else if (len > 4 && !strcmp(file + len - 4, ".yml"))
 		stem -= 4;
-	strbuf_addstr(&sb, "loadtest-");
-	start = sb.len;
-	for (size_t i = 0; i < stem; i++) {
-		unsigned char c = (unsigned char)file[i];
-
-		if (c < 0x80 && isalnum(c)) {
-			if (dash && sb.len > start)
-				strbuf_addch(&sb, '-');
-			dash = 0;
-			strbuf_addch(&sb, tolower(c));
-		} else {
-			dash = 1;
-		}
-	}
-	if (sb.len - start == stem && !strncmp(sb.buf + start, file, stem) && sb.len <= max)
-		return strbuf_detach(&sb, NULL);
-	sha256_hex(hex, file, len);
-	if (sb.len > max - KEY_HASH_LEN - 1)
-		strbuf_setlen(&sb, max - KEY_HASH_LEN - 1);
-	while (sb.buf[sb.len - 1] == '-')
-		strbuf_setlen(&sb, sb.len - 1);
-	strbuf_addf(&sb, "-%.*s", KEY_HASH_LEN, hex);
-	return strbuf_detach(&sb, NULL);
+	raw = xasprintf("loadtest-%.*s", (int)stem, file);
+	name = dns_label(raw, max);
+	free(raw);
+	return name;
 }
 
 static int job_name(struct job *j, struct strbuf *err)

@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diag.h"
 #include "fsutil.h"
 #include "report.h"
 #include "result.h"
+#include "scenario.h"
 #include "strbuf.h"
 #include "usage.h"
 
@@ -119,6 +121,22 @@ int write_outputs(const struct outputs *o, const json_t *doc)
 	}
 	strbuf_release(&sb);
 	return rc ? -1 : 0;
+}
+
+int load_plan(struct plan *p, const char *file)
+{
+	struct diag d = DIAG_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (plan_load(p, file, &d) == 0)
+		return 0;
+	diag_sort(&d);
+	diag_format(&d, &sb, "error: ");
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
+	diag_release(&d);
+	plan_release(p);
+	return -1;
 }
 
 int main(int argc, char **argv)
