@@ -75,6 +75,13 @@ ok "open model: and in p90, a quarter of the time being stalled ($p90o us)" ge "
 ok "closed model hides it (coordinated omission: p99 $p99c us < $p99o us)" \
 	python3 -c "import sys; sys.exit(0 if $p99c < $p99o / 2 else 1)"
 
+LT -c 8 -t 2 -d 2s -R 400 -q --json "$TEST_DIR/threads.json" "http://127.0.0.1:$PORT/"
+is "$(j "$TEST_DIR/threads.json" "d['requests'], d['dropped'], d['histogram']['count']")" "(800, 0, 800)" \
+	"two threads share the open model's plan exactly: 400/s for 2 s is 800 requests"
+LT -c 4 -t 2 -d 1s --json - "http://127.0.0.1:$PORT/" >"$TEST_DIR/stdout.json" 2>"$TEST_DIR/stdout.err"
+ok "--json - writes the result to stdout and the summary to stderr" \
+	sh -c "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$TEST_DIR/stdout.json' && grep -q 'latency   p50' '$TEST_DIR/stdout.err'"
+
 # --- errors by kind ---
 start e500 --status 503
 LT -c 2 -d 1s -q --json "$TEST_DIR/503.json" "http://127.0.0.1:$PORT/"; rc=$?
