@@ -162,6 +162,8 @@ static void tl_merge_sec(struct tl_sec *dst, const struct tl_sec *src)
 	dst->requests += src->requests;
 	dst->errors += src->errors;
 	dst->dropped += src->dropped;
+	for (int k = 0; k < ERR_KINDS; k++)
+		dst->err_kinds[k] += src->err_kinds[k];
 	if (!src->nr)
 		return;
 	tl_sec_hist(dst, &a);
@@ -178,8 +180,11 @@ void run_stats_merge(struct run_stats *dst, const struct run_stats *src)
 	dst->requests += src->requests;
 	dst->bytes += src->bytes;
 	dst->dropped += src->dropped;
-	for (int k = 0; k < ERR_KINDS; k++)
+	for (int k = 0; k < ERR_KINDS; k++) {
 		dst->errors[k] += src->errors[k];
+		if (!dst->first_err[k])
+			dst->first_err[k] = src->first_err[k];
+	}
 	for (int k = 0; k < 6; k++)
 		dst->status[k] += src->status[k];
 	for (size_t t = 0; t < src->tl.nr; t++)
@@ -209,11 +214,14 @@ static void record_latency(struct worker *w, uint64_t now, uint64_t lat)
 	hist_record(&w->sec, lat);
 }
 
-static void count_error(struct worker *w, uint64_t now, enum err_kind k)
+static void count_error(struct worker *w, uint64_t now, enum err_kind k, const char *why)
 {
 	tick_second(w, now);
 	w->st.errors[k]++;
+	if (!w->st.first_err[k])
+		w->st.first_err[k] = why;
 	w->cur.errors++;
+	w->cur.err_kinds[k]++;
 	__atomic_store_n(&w->progress_errors, run_stats_errors(&w->st), __ATOMIC_RELAXED);
 }
 
@@ -311,7 +319,7 @@ static void conn_connect(struct worker *w, struct conn *c, uint64_t now)
 {
 	c->started_ns = now;
 	if (w->tp->connect(&c->sock, w->sr->target) < 0) {
-		count_error(w, now, ERR_CONNECT);
+		count_error(w, now, ERR_CONNECT, strerrordesc_np(errno));
 		c->state = C_DOWN;
 		c->retry_ns = now + RETRY_NS;
 		return;
@@ -373,11 +381,12 @@ static void unpark(struct worker *w, struct conn *c)
 		}
 }
 
-static void conn_fail(struct worker *w, struct conn *c, uint64_t now, enum err_kind k)
+static void conn_fail(struct worker *w, struct conn *c, uint64_t now, enum err_kind k,
+		      const char *why)
 {
 	if (k == ERR_TIMEOUT && c->state >= C_WRITING)
 		record_latency(w, now, now - c->intended_ns);
-	count_error(w, now, k);
+	count_error(w, now, k, why);
 	conn_close(w, c, now, k == ERR_CONNECT);
 }
 
@@ -387,7 +396,7 @@ static void conn_handshake(struct worker *w, struct conn *c, uint64_t now)
 	int rc = w->tp->handshake(&c->sock, w->sr->target, &why);
 
 	if (rc < 0) {
-		conn_fail(w, c, now, ERR_CONNECT);
+		conn_fail(w, c, now, ERR_CONNECT, why ? why : strerrordesc_np(errno));
 		return;
 	}
 	if (rc == 0) {
@@ -408,9 +417,9 @@ static void response_done(struct worker *w, struct conn *c, uint64_t now)
 	w->st.status[cls < 6 ? cls : 0]++;
 	__atomic_store_n(&w->progress_requests, w->st.requests, __ATOMIC_RELAXED);
 	if (cls == 4)
-		count_error(w, now, ERR_4XX);
+		count_error(w, now, ERR_4XX, NULL);
 	else if (cls == 5)
-		count_error(w, now, ERR_5XX);
+		count_error(w, now, ERR_5XX, NULL);
 	if (c->hp.close) {
 		c->state = C_IDLE;      /* not in flight any more */
 		conn_close(w, c, now, 0);
@@ -425,7 +434,7 @@ static void conn_write(struct worker *w, struct conn *c, uint64_t now)
 		ssize_t n = w->tp->write(&c->sock, c->wbuf + c->woff, c->wlen - c->woff);
 
 		if (n < 0) {
-			conn_fail(w, c, now, ERR_WRITE);
+			conn_fail(w, c, now, ERR_WRITE, strerrordesc_np(errno));
 			return;
 		}
 		if (n == 0) {
@@ -460,14 +469,18 @@ static void conn_read(struct worker *w, struct conn *c)
 				unpark(w, c);
 				conn_close(w, c, now, 0);
 			} else {
-				conn_fail(w, c, now, ERR_READ);
+				conn_fail(w, c, now, ERR_READ,
+					  n == -2 ? c->hp.error ? c->hp.error : "closed by the server"
+					  : n < 0 ? strerrordesc_np(errno)
+						  : "data arrived with no request outstanding");
 			}
 			return;
 		}
 		w->st.bytes += (uint64_t)n;
 		used = hp_feed(&c->hp, w->rbuf, (size_t)n);
 		if (used < 0 || (c->hp.state == HP_DONE && used != n)) {
-			conn_fail(w, c, now, ERR_READ);   /* malformed, or more than one answer */
+			/* malformed, or more than one answer */
+			conn_fail(w, c, now, ERR_READ, used < 0 ? c->hp.error : "more than one answer to a request");
 			return;
 		}
 		if (c->hp.state == HP_DONE) {
@@ -485,7 +498,7 @@ static void conn_event(struct worker *w, struct conn *c, uint32_t ev)
 		break;
 	case C_WRITING:
 		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLOUT))
-			conn_fail(w, c, now_ns(), ERR_WRITE);
+			conn_fail(w, c, now_ns(), ERR_WRITE, "the connection failed while sending");
 		else
 			conn_write(w, c, now_ns());
 		break;
@@ -509,9 +522,9 @@ static void scan(struct worker *w, uint64_t now)
 		if (c->state == C_DOWN && c->retry_ns <= now && sending(w, now))
 			conn_connect(w, c, now);
 		else if (c->state == C_CONNECTING && now - c->started_ns >= timeout)
-			conn_fail(w, c, now, ERR_CONNECT);
+			conn_fail(w, c, now, ERR_CONNECT, "not connected within the timeout");
 		else if (c->state >= C_WRITING && now - c->started_ns >= timeout)
-			conn_fail(w, c, now, ERR_TIMEOUT);
+			conn_fail(w, c, now, ERR_TIMEOUT, "no whole answer within the timeout");
 	}
 	w->last_scan = now;
 }
@@ -580,7 +593,7 @@ static void give_up_in_flight(struct worker *w, uint64_t now)
 		if (*w->stop || *w->halt)
 			conn_close(w, c, now, 1);
 		else
-			conn_fail(w, c, now, ERR_TIMEOUT);
+			conn_fail(w, c, now, ERR_TIMEOUT, "no whole answer by the end of the run");
 	}
 }
 

@@ -59,6 +59,7 @@ struct load_model {
 /* One second of the run, from one thread or merged. */
 struct tl_sec {
 	uint64_t requests, errors, dropped;
+	uint64_t err_kinds[ERR_KINDS];
 	uint32_t nr;              /* non-zero buckets of the TL_SIG_BITS histogram */
 	uint32_t *idx;
 	uint64_t *cnt;
@@ -78,6 +79,8 @@ struct run_stats {
 	uint64_t status[6];       /* responses by class: [1] 1xx ... [5] 5xx */
 	struct timeline tl;
 	double duration_s;        /* the sending window actually run */
+	const char *first_err[ERR_KINDS];   /* the first reason seen per kind (static
+					     * strings, or owned by a merged document) */
 };
 
 void run_stats_init(struct run_stats *s);

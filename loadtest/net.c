@@ -306,6 +306,7 @@ static ssize_t tls_io_result(struct sock *s, int rc)
 		return errno == 0 ? -2 : -1;   /* EOF without close_notify: treat as a close */
 	default:
 		ERR_clear_error();
+		errno = EPROTO;         /* a TLS protocol failure, not a system error */
 		return -1;
 	}
 }

@@ -34,6 +34,12 @@ static void part_summary(struct strbuf *out, const json_t *o)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (num(e, kinds[i]) > 0)
 			strbuf_addf(out, ", %s %.0f", kinds[i], num(e, kinds[i]));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *ex = json_string_value(json_object_get(json_object_get(o, "error_examples"), kinds[i]));
+
+		if (ex)
+			strbuf_addf(out, "\n              first %s error: %s", kinds[i], ex);
+	}
 	strbuf_addf(out, "\n    dropped   %.0f\n    latency ", num(o, "dropped"));
 	lat(out, l, "p50", "p50");
 	lat(out, l, "p90", "p90");

@@ -53,6 +53,14 @@ static json_t *sec_json(const struct tl_sec *s, size_t t)
 	json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
 	json_object_set_new(o, "errors", json_integer((json_int_t)s->errors));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
+	if (s->errors) {
+		json_t *k = json_object();
+
+		for (int i = 0; i < ERR_KINDS; i++)
+			if (s->err_kinds[i])
+				json_object_set_new(k, err_kind_names[i], json_integer((json_int_t)s->err_kinds[i]));
+		json_object_set_new(o, "error_kinds", k);
+	}
 	json_object_set_new(o, "p50_us", json_real(r3((double)hist_percentile(&h, 50) / 1000)));
 	json_object_set_new(o, "p90_us", json_real(r3((double)hist_percentile(&h, 90) / 1000)));
 	json_object_set_new(o, "p99_us", json_real(r3((double)hist_percentile(&h, 99) / 1000)));
@@ -90,6 +98,14 @@ static void part_to_json(json_t *o, const struct run_stats *s)
 		json_object_set_new(errs, err_kind_names[k], json_integer((json_int_t)s->errors[k]));
 	json_object_set_new(errs, "total", json_integer((json_int_t)run_stats_errors(s)));
 	json_object_set_new(o, "errors", errs);
+	for (int k = 0; k < ERR_KINDS; k++)
+		if (s->first_err[k]) {
+			json_t *ex = json_object_get(o, "error_examples");
+
+			if (!ex)
+				json_object_set_new(o, "error_examples", ex = json_object());
+			json_object_set_new(ex, err_kind_names[k], json_string(s->first_err[k]));
+		}
 	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
 	json_object_set_new(o, "error_rate", json_real(error_rate(s)));
 	json_object_set_new(o, "status", json_pack("{sIsIsIsIsI}", "1xx", (json_int_t)s->status[1],
@@ -100,6 +116,39 @@ static void part_to_json(json_t *o, const struct run_stats *s)
 		json_array_append_new(tl, sec_json(&s->tl.v[t], t));
 	json_object_set_new(o, "timeline", tl);
 	json_object_set_new(o, "histogram", hist_to_json(&s->lat));
+}
+
+/*
+ * What the open model planned to send in each second of the timeline
+ * (the plan of this copy: a 1/shards share), so a ramp can be drawn.
+ */
+static void set_planned(json_t *tl, const struct load_model *m, unsigned shards)
+{
+	const uint64_t ns = 1000000000ull;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(tl, i, e) {
+		uint64_t t1 = (i + 1) * ns > m->duration_ns ? m->duration_ns : (i + 1) * ns;
+		uint64_t t0 = i * ns > m->duration_ns ? m->duration_ns : i * ns;
+		double n = (model_planned(m, t1) - model_planned(m, t0)) / (shards ? shards : 1);
+
+		json_object_set_new(e, "planned", json_real(r3(n)));
+	}
+}
+
+/* Add the "planned" values of timeline `src` into `dst`, second by second. */
+static void add_planned(json_t *dst, const json_t *src)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(dst, i, e) {
+		double have = json_number_value(json_object_get(e, "planned"));
+		json_t *p = json_object_get(json_array_get(src, i), "planned");
+
+		json_object_set_new(e, "planned", json_real(r3(have + json_number_value(p))));
+	}
 }
 
 static void scenario_json(json_t *o, const struct plan_scenario *ps, const struct scenario_run *r)
@@ -115,6 +164,21 @@ static void scenario_json(json_t *o, const struct plan_scenario *ps, const struc
 	if (r->shards > 1)
 		json_object_set_new(o, "shard", json_pack("[ii]", r->shard, r->shards));
 	part_to_json(o, &r->stats);
+	if (ps->model.open)
+		set_planned(json_object_get(o, "timeline"), &ps->model, r->shards);
+}
+
+/* The top level's plan: the sum of the scenarios', when every one is open. */
+static void total_planned(json_t *doc)
+{
+	json_t *sc = json_object_get(doc, "scenarios"), *s;
+	size_t i;
+
+	json_array_foreach(sc, i, s)
+		if (strcmp(json_string_value(json_object_get(s, "model")) ?: "", "open"))
+			return;
+	json_array_foreach(sc, i, s)
+		add_planned(json_object_get(doc, "timeline"), json_object_get(s, "timeline"));
 }
 
 static void timestamp(char *buf, size_t n, const struct timespec *ts)
@@ -150,6 +214,7 @@ json_t *result_build(const struct plan *p, const struct scenario_run *runs, size
 		json_object_set_new(doc, "scenario_file", json_string(p->file));
 	part_to_json(doc, &all);
 	json_object_set_new(doc, "scenarios", sc);
+	total_planned(doc);
 	run_stats_release(&all);
 	return doc;
 }
@@ -248,6 +313,8 @@ static int sec_from_json(struct tl_sec *s, const json_t *o)
 	s->requests = u64(o, "requests");
 	s->errors = u64(o, "errors");
 	s->dropped = u64(o, "dropped");
+	for (int k = 0; k < ERR_KINDS; k++)
+		s->err_kinds[k] = u64(json_object_get(o, "error_kinds"), err_kind_names[k]);
 	if (!b)
 		return -1;
 	for (p = b; *p; p++)
@@ -291,8 +358,12 @@ static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *e
 	s->bytes = u64(o, "bytes_read");
 	s->dropped = u64(o, "dropped");
 	s->duration_s = json_number_value(json_object_get(o, "duration_s"));
-	for (int k = 0; k < ERR_KINDS; k++)
+	for (int k = 0; k < ERR_KINDS; k++) {
 		s->errors[k] = u64(errs, err_kind_names[k]);
+		/* points into the document, which outlives the merge */
+		s->first_err[k] = json_string_value(json_object_get(json_object_get(o, "error_examples"),
+								   err_kind_names[k]));
+	}
 	for (int k = 1; k < 6; k++) {
 		char key[4] = { (char)('0' + k), 'x', 'x', 0 };
 
@@ -357,6 +428,10 @@ static int merge_scenario(json_t *o, json_t *const *docs, size_t nr, const char 
 			json_object_set_new(o, "target_rps", json_real(r3(target)));
 		json_object_del(o, "shard");
 		part_to_json(o, &sum);
+		if (!strcmp(json_string_value(json_object_get(o, "model")) ?: "", "open"))
+			for (size_t d = 0; d < nr; d++)
+				add_planned(json_object_get(o, "timeline"),
+					    json_object_get(find_scenario(docs[d], name), "timeline"));
 		run_stats_merge(all, &sum);
 	}
 	run_stats_release(&sum);
@@ -386,6 +461,7 @@ json_t *result_merge(json_t *const *docs, size_t nr, struct strbuf *err)
 		}
 	}
 	part_to_json(out, &all);
+	total_planned(out);
 	json_object_set_new(out, "merged_from", json_integer((json_int_t)nr));
 	run_stats_release(&all);
 	return out;

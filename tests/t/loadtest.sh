@@ -100,8 +100,8 @@ is "$rc:$(j "$TEST_DIR/timeout.json" "d['errors']['timeout'] >= 4, d['requests']
 ok "a run against a stalled server ends by itself ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 4000
 freeport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 LT -c 2 -d 1s -q --json "$TEST_DIR/refused.json" "http://127.0.0.1:$freeport/" 2>"$TEST_DIR/refused.err"; rc=$?
-is "$rc:$(j "$TEST_DIR/refused.json" "d['errors']['connect'] > 0, d['requests']")" "1:(True, 0)" \
-	"connection refused: connect errors, exit 1"
+is "$rc:$(j "$TEST_DIR/refused.json" "d['errors']['connect'] > 0, d['requests'], d['error_examples']['connect'], sum(e['error_kinds']['connect'] for e in d['timeline'] if 'error_kinds' in e) == d['errors']['connect']")" \
+	"1:(True, 0, 'Connection refused', True)" "connection refused: connect errors by second, the reason, exit 1"
 start framing --chunked --close-every 3 --body-size 5000
 LT -c 4 -d 1s -q --json "$TEST_DIR/framing.json" "http://127.0.0.1:$PORT/"; rc=$?
 is "$rc:$(j "$TEST_DIR/framing.json" "d['requests'] > 100, d['errors']['total'], d['bytes_read'] > 5000 * d['requests']")" \
@@ -204,6 +204,8 @@ ingest=$(j "$TEST_DIR/two.json" "d['scenarios'][0]['requests']")
 ok "a ramp 0 -> 200/s over 1 s, then 1 s at 200/s: about 300 requests ($ingest)" within "$ingest" 300 2
 is "$(j "$TEST_DIR/two.json" "d['requests'] == sum(s['requests'] for s in d['scenarios'])")" True \
 	"the total is the sum of the scenarios"
+is "$(j "$TEST_DIR/two.json" "[round(e.get('planned', -1)) for e in d['scenarios'][0]['timeline'][:2]], round(sum(e.get('planned', 0) for e in d['scenarios'][0]['timeline'])), 'planned' in d['timeline'][0]")" \
+	"([100, 200], 300, False)" "the timeline carries the plan second by second (the ramp), not for a mix with a closed scenario"
 for i in 0 1; do
 	LT run "$TEST_DIR/two.yaml" -q --shard $i/2 --json "$TEST_DIR/shard$i.json"
 done
@@ -274,8 +276,8 @@ EOF2
 	is "$?:$(j tls.json "d['requests'] > 50, d['errors']['total']")" "0:(True, 0)" \
 		"TLS: verified against the test's CA, auth header from LOADTEST_AUTH_HEADER, keep-alive and reconnects"
 	LT -c 2 -d 1s --cacert other.crt -q --json tls-bad.json "https://127.0.0.1:$tport/" 2>tls-bad.err
-	is "$?:$(j tls-bad.json "d['errors']['connect'] > 0, d['requests']")" "1:(True, 0)" \
-		"TLS: a certificate from another CA is refused (connect errors, exit 1)"
+	is "$?:$(j tls-bad.json "d['errors']['connect'] > 0, d['requests'], 'certificate' in d['error_examples']['connect']")" \
+		"1:(True, 0, True)" "TLS: a certificate from another CA is refused (connect errors, the reason kept, exit 1)"
 	ok "the credential is in no output, report or message" sh -c "! grep -rl 'tls-canary-3f9a' tls.json tls.tap tls.xml tls.html tls.out"
 	cd - >/dev/null
 else
