@@ -5,9 +5,11 @@
  *
  * The page has a headline table, the thresholds, the scenarios, and then
  * four plots for the run as a whole (when it has several scenarios) and
- * for each scenario: latency percentiles, throughput, and errors per
- * second from "timeline", and the percentile spectrum from "histogram" on
- * HdrHistogram's scale, x = log10(1 / (1 - p)).
+ * for each scenario: latency percentiles, throughput (against the open
+ * model's planned rate: each second's "planned" where the timeline has it,
+ * else the flat "target_rps"), and errors per second (by kind when the
+ * timeline has "error_kinds") from "timeline", and the percentile spectrum
+ * from "histogram" on HdrHistogram's scale, x = log10(1 / (1 - p)).
  *
  * Every string from the document is escaped. Every number printed goes
  * through fin() first, so the page never says nan or inf whatever the
@@ -608,6 +610,19 @@ static const char *const lat_name[NR_LAT] = { "p50", "p90", "p99", "max" };
 static const char *const lat_class[NR_LAT] = { "c0", "c1", "c2", "c3" };
 static const char *const overlay_class[] = { "c0", "c1", "c2", "c4", "c5" };
 
+/* The kinds of error, as in "errors" and "error_kinds"; then what they miss. */
+enum { NR_KINDS = 6, KIND_OTHER = NR_KINDS };
+
+static const char *const kind_key[NR_KINDS] = {
+	"connect", "timeout", "read", "write", "status_4xx", "status_5xx",
+};
+static const char *const kind_name[NR_KINDS + 1] = {
+	"connect", "timeout", "read", "write", "4xx", "5xx", "other",
+};
+static const char *const kind_class[NR_KINDS + 1] = {
+	"c0", "c2", "c5", "c1", "c6", "c3", "c5 dash",
+};
+
 /*
  * The timeline as drawn: one point per second, or per group of `group`
  * seconds when it is long. Latencies are the highest in the group (NAN
@@ -621,12 +636,45 @@ struct tl {
 	double *x;                      /* middle of the seconds covered */
 	double *t0, *t1;                /* first and last second covered (t = 1, 2, ...) */
 	double *req, *err, *drop;       /* per second */
+	double *planned;                /* per second, as planned; NAN where not said */
+	double *kind[NR_KINDS + 1];     /* errors per second by kind, then the rest */
 	double *lat[NR_LAT];            /* µs */
+	int has_planned;                /* some second says "planned" */
+	int has_kinds;                  /* some second says "error_kinds" */
 };
+
+/* Enough doubles per point for every series above. */
+#define TL_SERIES (7 + NR_KINDS + 1 + NR_LAT)
+
+/*
+ * A second's errors by kind, added to point k as a share of a group of
+ * `size` seconds; errors its "error_kinds" does not account for (all of
+ * them when it has none) count as other.
+ */
+static void tl_kinds(struct tl *tl, size_t k, const json_t *e, double size)
+{
+	const json_t *kinds = json_object_get(e, "error_kinds");
+	double sum = 0, rest;
+
+	if (json_is_object(kinds))
+		tl->has_kinds = 1;
+	for (int j = 0; j < NR_KINDS; j++) {
+		double v = num(kinds, kind_key[j], 0);
+
+		if (v > 0) {
+			tl->kind[j][k] += v / size;
+			sum += v;
+		}
+	}
+	rest = num(e, "errors", 0) - sum;
+	if (rest > 0)
+		tl->kind[KIND_OTHER][k] += rest / size;
+}
 
 static void tl_group(struct tl *tl, const json_t *timeline, size_t start, size_t end)
 {
-	size_t k = tl->n++;
+	size_t k = tl->n++, nplanned = 0;
+	double planned = 0;
 
 	for (int j = 0; j < NR_LAT; j++)
 		tl->lat[j][k] = NAN;
@@ -642,6 +690,11 @@ static void tl_group(struct tl *tl, const json_t *timeline, size_t start, size_t
 		tl->req[k] += num(e, "requests", 0) / (double)(end - start);
 		tl->err[k] += num(e, "errors", 0) / (double)(end - start);
 		tl->drop[k] += num(e, "dropped", 0) / (double)(end - start);
+		tl_kinds(tl, k, e, (double)(end - start));
+		if (json_is_number(json_object_get(e, "planned"))) {
+			planned += num(e, "planned", 0);
+			nplanned++;
+		}
 		if (num(e, "requests", 1) <= 0)
 			continue;
 		for (int j = 0; j < NR_LAT; j++) {
@@ -652,24 +705,39 @@ static void tl_group(struct tl *tl, const json_t *timeline, size_t start, size_t
 		}
 	}
 	tl->x[k] = (tl->t0[k] - 1 + tl->t1[k]) / 2;
+	tl->planned[k] = nplanned ? fin(planned / (double)nplanned) : NAN;
+	tl->has_planned |= nplanned > 0;
+}
+
+/* The next series of cap points in the timeline's memory. */
+static double *tl_take(double **mem, size_t cap)
+{
+	double *p = *mem;
+
+	*mem += cap;
+	return p;
 }
 
 static void tl_load(struct tl *tl, const json_t *timeline)
 {
 	size_t n = json_array_size(timeline), cap;
+	double *m;
 
 	memset(tl, 0, sizeof(*tl));
 	tl->group = n > MAX_POINTS ? (n + MAX_POINTS - 1) / MAX_POINTS : 1;
 	cap = (n + tl->group - 1) / tl->group;
-	tl->mem = xcalloc(cap ? cap * (6 + NR_LAT) : 1, sizeof(double));
-	tl->x = tl->mem;
-	tl->t0 = tl->x + cap;
-	tl->t1 = tl->t0 + cap;
-	tl->req = tl->t1 + cap;
-	tl->err = tl->req + cap;
-	tl->drop = tl->err + cap;
+	tl->mem = m = xcalloc(cap ? cap * TL_SERIES : 1, sizeof(double));
+	tl->x = tl_take(&m, cap);
+	tl->t0 = tl_take(&m, cap);
+	tl->t1 = tl_take(&m, cap);
+	tl->req = tl_take(&m, cap);
+	tl->err = tl_take(&m, cap);
+	tl->drop = tl_take(&m, cap);
+	tl->planned = tl_take(&m, cap);
+	for (int j = 0; j <= NR_KINDS; j++)
+		tl->kind[j] = tl_take(&m, cap);
 	for (int j = 0; j < NR_LAT; j++)
-		tl->lat[j] = tl->drop + cap * (size_t)(j + 1);
+		tl->lat[j] = tl_take(&m, cap);
 	for (size_t i = 0; i < n; i += tl->group)
 		tl_group(tl, timeline, i, i + tl->group < n ? i + tl->group : n);
 	if (tl->t_end < 1)
@@ -817,25 +885,52 @@ static void rate_tip(struct strbuf *out, const void *ctx, size_t i)
 	add_when(out, c->tl, i);
 	add_rate(out, c->tl->req[i]);
 	strbuf_addstr(out, " requests/s");
-	if (c->target > 0) {
+	if (c->tl->has_planned) {
+		if (isfinite(c->tl->planned[i])) {
+			strbuf_addstr(out, " (planned ");
+			add_rate(out, c->tl->planned[i]);
+			strbuf_addch(out, ')');
+		}
+	} else if (c->target > 0) {
 		strbuf_addstr(out, " (target ");
 		add_rate(out, c->target);
 		strbuf_addch(out, ')');
 	}
 }
 
-/* Responses per second, and the planned rate (open model) dashed. */
+/* The open model's planned rate second by second (it follows a ramp), dashed. */
+static void planned_line(struct plot *p, const struct tl *tl)
+{
+	struct strbuf tip = STRBUF_INIT;
+	double lo, hi;
+
+	series_range(tl->planned, tl->n, &lo, &hi);
+	strbuf_addstr(&tip, "planned (what the open model meant to send): lowest ");
+	add_rate(&tip, lo);
+	strbuf_addstr(&tip, "/s, highest ");
+	add_rate(&tip, hi);
+	strbuf_addstr(&tip, "/s");
+	plot_line(p, tl->x, tl->planned, tl->n, "c6 dash", "planned", tip.buf);
+	strbuf_release(&tip);
+}
+
+/*
+ * Responses per second, and the planned rate (open model) dashed: per
+ * second when the timeline says it, else the mean target as a flat line.
+ */
 static void plot_throughput(struct strbuf *out, const struct tl *tl, const char *name,
 			    double target)
 {
 	struct plot p = { .out = out };
 	struct rate_ctx c = { tl, fin(target) };
 	struct strbuf nt = STRBUF_INIT, tip = STRBUF_INIT;
-	double lo, hi;
+	double lo, hi, plo, phi = c.target;
 
 	series_range(tl->req, tl->n, &lo, &hi);
+	if (tl->has_planned)
+		series_range(tl->planned, tl->n, &plo, &phi);
 	axis_time(&p.x, tl->t_end);
-	axis_linear(&p.y, (hi > c.target ? hi : c.target) * 1.05, 5);
+	axis_linear(&p.y, (hi > phi ? hi : phi) * 1.05, 5);
 	p.y.fmt = add_si;
 	p.y.label = "requests per second";
 	add_grouping(&nt, tl, "mean");
@@ -847,7 +942,9 @@ static void plot_throughput(struct strbuf *out, const struct tl *tl, const char 
 	add_rate(&tip, hi);
 	strbuf_addstr(&tip, "/s");
 	plot_line(&p, tl->x, tl->req, tl->n, "c0", "achieved", tip.buf);
-	if (c.target > 0) {
+	if (tl->has_planned) {
+		planned_line(&p, tl);
+	} else if (c.target > 0) {
 		strbuf_reset(&tip);
 		strbuf_addstr(&tip, "target ");
 		add_rate(&tip, c.target);
@@ -862,13 +959,31 @@ static void plot_throughput(struct strbuf *out, const struct tl *tl, const char 
 
 /* ---- the errors plot ---- */
 
+/* " (connect 3, 5xx 7)": the kinds of point i's errors, if any. */
+static void add_point_kinds(struct strbuf *out, const struct tl *tl, size_t i)
+{
+	int any = 0;
+
+	for (int j = 0; j <= NR_KINDS; j++) {
+		if (!(tl->kind[j][i] > 0))
+			continue;
+		strbuf_addf(out, "%s%s ", any++ ? ", " : " (", kind_name[j]);
+		add_rate(out, tl->kind[j][i]);
+	}
+	if (any)
+		strbuf_addch(out, ')');
+}
+
 static void errors_tip(struct strbuf *out, const void *ctx, size_t i)
 {
 	const struct tl *tl = ctx;
 
 	add_when(out, tl, i);
 	add_rate(out, tl->err[i]);
-	strbuf_addstr(out, " errors/s, ");
+	strbuf_addstr(out, " errors/s");
+	if (tl->has_kinds)
+		add_point_kinds(out, tl, i);
+	strbuf_addstr(out, ", ");
 	add_rate(out, tl->drop[i]);
 	strbuf_addstr(out, " dropped/s");
 }
@@ -890,6 +1005,41 @@ static void errors_none(struct strbuf *out, const json_t *node)
 	strbuf_addstr(out, ".</p>\n");
 }
 
+/* The highest of the errors series drawn: by kind, or all together. */
+static double errors_high(const struct tl *tl)
+{
+	double lo, hi, max = 0;
+
+	if (!tl->has_kinds) {
+		series_range(tl->err, tl->n, &lo, &hi);
+		return hi;
+	}
+	for (int j = 0; j <= NR_KINDS; j++) {
+		series_range(tl->kind[j], tl->n, &lo, &hi);
+		max = hi > max ? hi : max;
+	}
+	return max;
+}
+
+/* A line per kind of error that occurs anywhere in the timeline. */
+static void errors_by_kind(struct plot *p, const struct tl *tl)
+{
+	struct strbuf tip = STRBUF_INIT;
+	double lo, hi;
+
+	for (int j = 0; j <= NR_KINDS; j++) {
+		series_range(tl->kind[j], tl->n, &lo, &hi);
+		if (!(hi > 0))
+			continue;
+		strbuf_reset(&tip);
+		strbuf_addf(&tip, "%s errors per second: highest ", kind_name[j]);
+		add_rate(&tip, hi);
+		strbuf_addstr(&tip, "/s");
+		plot_line(p, tl->x, tl->kind[j], tl->n, kind_class[j], kind_name[j], tip.buf);
+	}
+	strbuf_release(&tip);
+}
+
 static void plot_errors(struct strbuf *out, const struct tl *tl, const json_t *node,
 			const char *name)
 {
@@ -903,16 +1053,20 @@ static void plot_errors(struct strbuf *out, const struct tl *tl, const json_t *n
 		errors_none(out, node);
 		return;
 	}
+	ehi = errors_high(tl);
 	axis_time(&p.x, tl->t_end);
 	axis_linear(&p.y, (ehi > dhi ? ehi : dhi) * 1.05, 5);
 	p.y.fmt = add_si;
 	p.y.label = "per second";
 	add_grouping(&nt, tl, "mean");
-	strbuf_addstr(&nt, "; errors of all kinds together");
+	strbuf_addstr(&nt, tl->has_kinds ? "; errors by kind" : "; errors of all kinds together");
 	plot_begin(&p, name, "Errors and dropped requests over time", nt.buf);
 	plot_axes(&p);
-	plot_line(&p, tl->x, tl->err, tl->n, "c3", "errors",
-		  "errors per second: transport errors, 4xx and 5xx");
+	if (tl->has_kinds)
+		errors_by_kind(&p, tl);
+	else
+		plot_line(&p, tl->x, tl->err, tl->n, "c3", "errors",
+			  "errors per second: transport errors, 4xx and 5xx");
 	plot_line(&p, tl->x, tl->drop, tl->n, "c4 dash", "dropped",
 		  "dropped per second: sends the open model could not make in time");
 	plot_hover(&p, tl->x, tl->n, errors_tip, tl);
@@ -1253,19 +1407,15 @@ static void thresholds(struct strbuf *out, const json_t *r)
 /* "timeout 3, 5xx 12", or "none"; whatever the kinds miss, as "other". */
 static void add_error_kinds(struct strbuf *out, const json_t *errs)
 {
-	static const char *const kinds[][2] = {
-		{ "connect", "connect" }, { "timeout", "timeout" }, { "read", "read" },
-		{ "write", "write" }, { "status_4xx", "4xx" }, { "status_5xx", "5xx" },
-	};
 	double sum = 0, total = num(errs, "total", 0);
 	int any = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		double v = num(errs, kinds[i][0], 0);
+	for (int i = 0; i < NR_KINDS; i++) {
+		double v = num(errs, kind_key[i], 0);
 
 		if (v <= 0)
 			continue;
-		strbuf_addf(out, "%s%s ", any++ ? ", " : "", kinds[i][1]);
+		strbuf_addf(out, "%s%s ", any++ ? ", " : "", kind_name[i]);
 		add_count(out, v);
 		sum += v;
 	}
@@ -1375,9 +1525,14 @@ static void page_foot(struct strbuf *out, const json_t *r)
 		"<p>Latency percentiles in the tables and the percentile plots come from the "
 		"histogram of the whole run; the percentiles over time come from coarser "
 		"per-second histograms (within " TIMELINE_ERROR ").</p>\n"
+		"<p>In the open model, latency runs from each request's planned send time, "
+		"not from when it went out, so a server that falls behind shows in the "
+		"percentiles (coordinated omission corrected). The dashed line on the "
+		"throughput plot is the rate it planned.</p>\n"
 		"<p>The error rate counts transport errors, 4xx and 5xx responses and dropped "
 		"sends against every attempt. Dropped sends are those an open-model scenario "
-		"planned but could not make in time.</p>\n"
+		"planned but could not make in time. Dropped requests and timeouts are "
+		"recorded in the latencies at the time they had waited, a lower bound.</p>\n"
 		"<p>On the percentile axis, 90% to 99% takes as much room as 0% to 90%, so the "
 		"rare slow requests are as visible as the common ones.</p>\n<p>");
 	add_esc(out, str(r, "format") ? str(r, "format") : "unknown format");

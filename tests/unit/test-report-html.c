@@ -2,7 +2,8 @@
  * Unit tests for the HTML report (loadtest/report-html.c): result
  * documents built here with jansson and lib/hist (two scenarios over 30
  * seconds, no requests at all, a hostile target, one second, an hour,
- * absurd numbers, the wrong types), each page checked for its plots, its
+ * absurd numbers, the wrong types, a ramp with its planned rate, errors by
+ * kind), each page checked for its plots, its
  * escaping, the absence of scripts and of nan/inf, and - when xmllint is
  * installed - for errors as HTML and for well-formedness as XML.
  */
@@ -138,6 +139,30 @@ static json_t *two_scenarios(void)
 	return r;
 }
 
+/* The open model's plan in each second: 0 to 250 over 10 s, then flat. */
+static void add_ramp(json_t *timeline)
+{
+	for (size_t i = 0; i < json_array_size(timeline); i++) {
+		double t = (double)i + 1;
+
+		json_object_set_new(json_array_get(timeline, i), "planned",
+				    json_real(t <= 10 ? 25 * t - 12.5 : 250));
+	}
+}
+
+/* Each second's errors as connect and 5xx (two and the rest). */
+static void add_kinds(json_t *timeline)
+{
+	for (size_t i = 0; i < json_array_size(timeline); i++) {
+		json_t *e = json_array_get(timeline, i);
+		json_int_t errs = json_integer_value(json_object_get(e, "errors"));
+
+		if (errs > 0)
+			json_object_set_new(e, "error_kinds", json_pack("{s:I, s:I}",
+				"connect", (json_int_t)2, "status_5xx", errs - 2));
+	}
+}
+
 /* ---- checks ---- */
 
 static size_t count(const char *hay, const char *needle)
@@ -249,6 +274,32 @@ out:
 	strbuf_release(&first);
 }
 
+/* The SVG whose title ends with what, as a string the caller frees; "" if none. */
+static char *plot_of(const char *page, const char *what)
+{
+	const char *p = strstr(page, what), *start, *end;
+
+	if (!p)
+		return xstrdup("");
+	for (start = p; start > page && strncmp(start, "<svg ", 5); start--)
+		;
+	end = strstr(p, "</svg>");
+	return end ? xstrndup(start, (size_t)(end - start)) : xstrdup("");
+}
+
+/* The number of points on the path of the series whose tooltip starts with tip. */
+static size_t path_points(const char *svg, const char *tip)
+{
+	const char *p = strstr(svg, tip), *end;
+	size_t n = 0;
+
+	if (!p || !(p = strstr(p, " d=\"")) || !(end = strchr(p + 4, '"')))
+		return 0;
+	for (; p < end; p++)
+		n += *p == 'M' || *p == 'L';
+	return n;
+}
+
 /* What every page must be; returns the page, which the caller frees. */
 static char *check_page(const char *what, const json_t *result, size_t svgs)
 {
@@ -274,7 +325,7 @@ static void test_two_scenarios(void)
 	json_t *r = two_scenarios();
 	struct strbuf again = STRBUF_INIT;
 	/* overall 4, ingest 4, query 3: it has no errors, so a note instead */
-	char *page = check_page("two scenarios", r, 11);
+	char *page = check_page("two scenarios", r, 11), *errs;
 
 	tap_ok(strstr(page, "Load test of http://127.0.0.1:8080/</h1>") != NULL,
 	       "the target is the title");
@@ -305,6 +356,14 @@ static void test_two_scenarios(void)
 		   "a tooltip per second in 8 plots");
 	tap_ok(strstr(page, " ms</text>") && strstr(page, " \xc2\xb5s</text>"),
 	       "tick labels have units");
+	errs = plot_of(page, "all scenarios: Errors and dropped requests over time");
+	tap_ok(strstr(errs, ">errors</text>") && strstr(errs, ">dropped</text>")
+	       && !strstr(errs, ">timeout</text>"),
+	       "without error_kinds, errors are one series");
+	free(errs);
+	tap_ok(strstr(page, "(coordinated omission corrected)")
+	       && strstr(page, "at the time they had waited"),
+	       "the notes say how the open model measures");
 	report_html(&again, r);
 	tap_ok(!strcmp(page, again.buf), "the same input gives the same page");
 	strbuf_release(&again);
@@ -426,6 +485,58 @@ static void test_wrong_types(void)
 	json_decref(r);
 }
 
+static void test_ramp(void)
+{
+	json_t *s = make_scenario("ramp", "open", 200, 800, 0, 20);
+	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
+	char *page, *tput;
+
+	add_ramp(json_object_get(s, "timeline"));
+	fill_node(r, 20.003, 5000, 800, 0, json_incref(json_object_get(s, "timeline")),
+		  json_incref(json_object_get(s, "histogram")));
+	/* the scenario's latency, throughput and spectrum; no errors */
+	page = check_page("ramp", r, 3);
+	tput = plot_of(page, "ramp: Throughput over time");
+	tap_ok(strstr(tput, "<g class=\"c6 dash\"><title>planned") && strstr(tput, ">planned</text>"),
+	       "the planned rate is drawn, with a legend");
+	tap_is_int((intmax_t)path_points(tput, "<title>planned"), 20,
+		   "the planned line has a point per second");
+	tap_ok(!strstr(tput, "target (mean)"), "and no flat target line instead");
+	tap_ok(strstr(tput, "second 1: 250 requests/s (planned 12.5)")
+	       && strstr(tput, "(planned 250)"), "the tooltips say the plan of the second");
+	tap_ok(strstr(tput, "lowest 12.5/s, highest 250/s") != NULL, "the line's range is said");
+	free(tput);
+	free(page);
+	json_decref(s);
+	json_decref(r);
+}
+
+static void test_error_kinds(void)
+{
+	json_t *s = make_scenario("kinds", "open", 250, 800, 10, 20);
+	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
+	char *page, *errs;
+
+	add_kinds(json_object_get(s, "timeline"));
+	fill_node(r, 20.003, 5000, 800, 10, json_incref(json_object_get(s, "timeline")),
+		  json_incref(json_object_get(s, "histogram")));
+	page = check_page("error kinds", r, 4);
+	errs = plot_of(page, "kinds: Errors and dropped requests over time");
+	tap_ok(strstr(errs, ">connect</text>") && strstr(errs, ">5xx</text>"),
+	       "both kinds are named in the legend");
+	tap_ok(strstr(errs, ">dropped</text>") != NULL, "dropped as before");
+	tap_ok(!strstr(errs, ">errors</text>") && !strstr(errs, ">timeout</text>")
+	       && !strstr(errs, ">other</text>"), "no total, and no kind that did not occur");
+	tap_ok(strstr(errs, "second 4: 5 errors/s (connect 2, 5xx 3), 0 dropped/s") != NULL,
+	       "the tooltip splits the second's errors");
+	tap_ok(strstr(errs, "errors by kind") != NULL, "the note says so");
+	tap_ok(strstr(page, "target (mean)") != NULL, "no planned: the flat target line");
+	free(errs);
+	free(page);
+	json_decref(s);
+	json_decref(r);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test-report-html.XXXXXX";
@@ -442,6 +553,8 @@ int main(void)
 	test_one_hour();
 	test_absurd();
 	test_wrong_types();
+	test_ramp();
+	test_error_kinds();
 	rmdir(tmpdir);
 	return tap_done();
 }
