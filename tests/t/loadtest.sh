@@ -107,6 +107,18 @@ LT -c 4 -d 1s -q --json "$TEST_DIR/framing.json" "http://127.0.0.1:$PORT/"; rc=$
 is "$rc:$(j "$TEST_DIR/framing.json" "d['requests'] > 100, d['errors']['total'], d['bytes_read'] > 5000 * d['requests']")" \
 	"0:(True, 0, True)" "chunked bodies and servers that close every third answer: no errors"
 
+head -c 3000000 /dev/zero | tr '\0' x >"$TEST_DIR/big.body"
+LT -c 2 -d 1s -q --body @"$TEST_DIR/big.body" --json "$TEST_DIR/big.json" "http://127.0.0.1:$PORT/"
+is "$?:$(j "$TEST_DIR/big.json" "d['requests'] > 10, d['errors']['total']")" "0:(True, 0)" \
+	"3 MB request bodies go out whole (partial writes) and are answered"
+if command -v script >/dev/null; then
+	script -qec "'$LOADTEST' -c 2 -d 2s http://127.0.0.1:$PORT/" /dev/null >"$TEST_DIR/tty.out" 2>&1
+	ok "on a terminal a progress line is updated in place" \
+		grep -qE 's/2s\] [0-9]+ requests, [0-9]+ req/s' "$TEST_DIR/tty.out"
+else
+	skip "script(1) is not installed" "the progress line on a terminal"
+fi
+
 # --- thresholds and reports ---
 start t10 --delay 10ms
 LT -c 5 -d 1s -q --threshold 'p(50) < 1ms' --threshold 'error_rate < 1%' \
