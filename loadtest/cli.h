@@ -24,6 +24,9 @@ struct outputs {
  * when a report goes to stdout). -1 when a file could not be written. */
 int write_outputs(const struct outputs *o, const json_t *doc);
 
+/* Die (exit 2) unless every output file can be written. */
+void check_outputs(const struct outputs *o);
+
 /* Parse --json/--tap/--junit/--html/--quiet; 1 when `opt` was one. */
 int output_option(struct outputs *o, int opt, const char *arg);
 

@@ -31,6 +31,7 @@ enum lt_exit cmd_merge(int argc, char **argv)
 			die("usage: loadtest merge [--json F] [--tap F] [--junit F] [--html F] [-q] RESULT...");
 	if (optind >= argc)
 		die("usage: loadtest merge [--json F] [--tap F] [--junit F] [--html F] [-q] RESULT...");
+	check_outputs(&out);
 	nr = (size_t)(argc - optind);
 	docs = xcalloc(nr, sizeof(*docs));
 	for (size_t i = 0; i < nr; i++)

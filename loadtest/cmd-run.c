@@ -421,6 +421,7 @@ enum lt_exit cmd_run(int argc, char **argv, int adhoc)
 	enum lt_exit rc;
 
 	parse_args(&o, argc, argv, adhoc);
+	check_outputs(&o.out);
 	if (optind + 1 != argc)
 		die(adhoc ? "give one URL (see 'loadtest --help')"
 			  : "usage: loadtest run SCENARIO [--env NAME | --target URL] [options]");

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,6 +66,27 @@ int output_option(struct outputs *o, int opt, const char *arg)
 	case 'q': o->quiet = 1; return 1;
 	default: return 0;
 	}
+}
+
+/* An output's directory must exist and be writable before anything runs. */
+static void check_path(const char *opt, const char *path)
+{
+	char *dir;
+
+	if (!path || !strcmp(path, "-"))
+		return;
+	dir = path_dirname(path);
+	if (access(dir, W_OK) < 0)
+		die("--%s '%s': cannot write to '%s': %s", opt, path, dir, strerror(errno));
+	free(dir);
+}
+
+void check_outputs(const struct outputs *o)
+{
+	check_path("json", o->json);
+	check_path("tap", o->tap);
+	check_path("junit", o->junit);
+	check_path("html", o->html);
 }
 
 static int emit(const char *path, const struct strbuf *sb)

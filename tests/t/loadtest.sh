@@ -164,6 +164,8 @@ bad "a bad rate" "-R: 'fast'" -R fast "http://127.0.0.1:$PORT/"
 bad "more threads than connections" "fewer connections" -c 2 -t 4 "http://127.0.0.1:$PORT/"
 bad "an unknown variable in the body" "unknown variable" --body '${nope}' "http://127.0.0.1:$PORT/"
 bad "an unknown command" "unknown command 'rn'" rn x.yaml
+bad "a report into a missing directory, found before the run" "--html '$TEST_DIR/nodir/r.html': cannot write" \
+	-d 30s --html "$TEST_DIR/nodir/r.html" "http://127.0.0.1:$PORT/"
 cat >"$TEST_DIR/bad.yaml" <<'EOF2'
 target: http://127.0.0.1:1/
 scenarios:
