@@ -42,6 +42,13 @@ static const char usage_text[] =
 	"  -m, --method M        HTTP method; default GET (POST when a body is given)\n"
 	"  -H, --header 'K: V'   add a request header (repeatable)\n"
 	"      --body DATA|@FILE request body; ${seq} ${uuid} ${time} are replaced per request\n"
+	"run:\n"
+	"      --env NAME        the target, CA and credentials of a stack `provisioner up` stood up\n"
+	"      --target URL      instead of the scenario file's target\n"
+	"      --shard I/N       run copy I of N: a 1/N share of every scenario's rate and connections\n"
+	"render-job:\n"
+	"      --parallel N      copies (1..1000); --image IMG --target URL --name NAME --namespace NS\n"
+	"                        --claim PVC --storage-class SC --secret NAME -o FILE\n"
 	"common:\n"
 	"      --timeout DUR     give up on a request after DUR; default 10s\n"
 	"      --threshold EXPR  fail (exit 1) unless EXPR holds, e.g. 'p(99) < 200ms' (repeatable)\n"
@@ -168,11 +175,12 @@ int main(int argc, char **argv)
 	usage_progname = "loadtest";
 	die_status = LT_USAGE;
 	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-			  !strcmp(argv[1], "help"))) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
+		    (i == 1 && !strcmp(argv[i], "help"))) {
+			fputs(usage_text, stdout);   /* for every command: they share it */
+			return 0;
+		}
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
 		puts("loadtest " LOADTEST_VERSION);
 		return 0;
