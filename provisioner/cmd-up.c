@@ -184,15 +184,33 @@ static int wait_healthy(struct up *u, struct strbuf *err)
 	}
 }
 
+/*
+ * The supervisor's own binary, beside this one: it links only what it
+ * uses, so it holds less memory for the environment's whole life. Without
+ * it (a partial install), this binary's hidden `supervise` does the same.
+ */
+static char *supervisor_binary(const char *self)
+{
+	char *dir = path_dirname(self), *bin = xasprintf("%s/provisioner-supervisor", dir);
+
+	free(dir);
+	if (access(bin, X_OK) == 0)
+		return bin;
+	free(bin);
+	return NULL;
+}
+
 static int spawn_supervisor(struct up *u, struct strbuf *err)
 {
 	char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
+	char *bin = supervisor_binary(u->self);
 	pid_t parent = getpid(), pid = fork();
 	int status;
 
 	if (pid < 0) {
 		strbuf_addf(err, "cannot fork: %s", strerror(errno));
 		free(log);
+		free(bin);
 		return -1;
 	}
 	if (pid == 0) {
@@ -222,11 +240,14 @@ static int spawn_supervisor(struct up *u, struct strbuf *err)
 		setenv(RT_ENV_MARKER, u->name, 1);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		if (bin)
+			execl(bin, "provisioner-supervisor", u->name, (char *)NULL);
 		execl(u->self, "provisioner", "supervise", u->name, (char *)NULL);
 		fprintf(stderr, "cannot run '%s': %s\n", u->self, strerror(errno));
 		_exit(127);
 	}
 	free(log);
+	free(bin);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return 0;
@@ -253,7 +274,7 @@ static int plan_new_env(struct up *u, struct strbuf *err)
 	u->pool = rt_pool_lock(u->state, err);   /* released once the network exists */
 	if (u->pool < 0)
 		return -1;
-	o.index = rt_pool_alloc(u->state, u->netns, err);
+	o.index = rt_pool_alloc(u->state, u->netns, 0, err);
 	if (o.index > 0 && (u->plan = rt_plan_new(u->ctx->model, &o, err)) &&
 	    mkdir_p(u->envdir, 0711) == 0)
 		ret = save_state(u, "creating", err);
@@ -400,7 +421,7 @@ static enum cmd_result dry_run(struct up *u)
 
 		choose_mode(u);
 		o.netns = u->netns;
-		o.index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, &err);
+		o.index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, 1, &err);
 		if (pool >= 0)
 			close(pool);
 	}

@@ -243,12 +243,33 @@ static void mark_used(const char *state, unsigned char *used)
 	free(envs);
 }
 
-int rt_pool_alloc(const char *state, int netns, struct strbuf *err)
+/* Where the last index handed out is kept, beside the pool lock. */
+static char *pool_last_path(const char *state)
+{
+	return geteuid() == 0 ? xstrdup("/run/lock/provisioner-pool.last")
+			      : xasprintf("%s/pool.last", state);
+}
+
+/*
+ * Indexes go round: the search starts after the last one handed out, so
+ * a block just freed is the last to be taken again, and whoever checks
+ * that an environment left nothing behind (pvN links, the pv_N table) is
+ * not misled by the next environment moving into its block at once.
+ */
+int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 {
 	unsigned char used[POOL_MAX + 1] = { 0 };
+	char *last_path = pool_last_path(state);
+	struct strbuf sb = STRBUF_INIT;
+	int last = 0;
 
+	if (strbuf_read_file(&sb, last_path, 64) == 0)
+		last = atoi(sb.buf);
+	if (last < 0 || last > POOL_MAX)
+		last = 0;
 	mark_used(state, used);
-	for (int i = 1; i <= POOL_MAX; i++) {
+	for (int k = 1; k <= POOL_MAX; k++) {
+		int i = (last + k - 1) % POOL_MAX + 1;
 		char cidr[32];
 
 		if (used[i])
@@ -256,8 +277,16 @@ int rt_pool_alloc(const char *state, int netns, struct strbuf *err)
 		snprintf(cidr, sizeof(cidr), "10.213.%d.0/24", i);
 		if (netns && rt_net_subnet_in_use(cidr, NULL) != 0)
 			continue;
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%d\n", i);
+		if (!dry_run)   /* a hint: failing to keep it is harmless */
+			write_file_atomic(last_path, sb.buf, sb.len, 0644);
+		strbuf_release(&sb);
+		free(last_path);
 		return i;
 	}
+	strbuf_release(&sb);
+	free(last_path);
 	strbuf_addf(err, "no free address block: all %d are taken (see 'provisioner list', "
 			 "'provisioner gc')", POOL_MAX);
 	return -1;

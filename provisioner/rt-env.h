@@ -64,7 +64,8 @@ void rt_net_from_json(struct rt_net *n, json_t *st);
  * the subnet taken.
  */
 int rt_pool_lock(const char *state, struct strbuf *err);
-int rt_pool_alloc(const char *state, int netns, struct strbuf *err);
+/* dry_run: the index an `up` would take now, without moving the round on */
+int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err);
 
 /* The supervisor's socket (state.json's "socket": short, under <state>/run). */
 char *rt_socket_path(const char *envdir);

@@ -2,13 +2,14 @@
  * The supervisor; see supervisor.h.
  *
  * One thread runs the event loop: child exits (signalfd), the control
- * socket, HTTP health checks (a curl multi handle, so a hung replica never
- * stalls the others) and the timers for starts and restarts. A second
+ * socket, HTTP health checks (non-blocking, lib/hcheck.c, so a hung replica
+ * never stalls the others) and the timers for starts and restarts. A second
  * thread probes the PostgreSQL members with libpq, which only has blocking
  * probes, bootstraps the primary and carries out promotions; it shares the
  * members' fields with the loop under `lock` and wakes it with an eventfd.
  */
 #include "supervisor.h"
+#include "hcheck.h"
 #include "rt-env.h"
 #include "rt-pg.h"
 #include "run-command.h"
@@ -16,9 +17,9 @@
 #include "strv.h"
 #include "xalloc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ struct check {
 	int fails;                     /* consecutive */
 	int ok;
 	long long due;
-	CURL *h;                       /* in flight */
+	struct hcheck *h;              /* in flight */
 };
 
 enum pstate { P_WAITING, P_RUNNING, P_BACKOFF, P_STOPPED, P_FENCED };
@@ -100,7 +101,7 @@ struct sv {
 	struct datastore_rt *ds;
 	size_t nr_ds;
 	char *ca_file;
-	CURLM *multi;
+	SSL_CTX *tls;                  /* for https checks (the gateway's CA) */
 	int sigfd, ctlfd, evfd;
 	int stopping, dirty;
 	long long stop_deadline;
@@ -458,46 +459,27 @@ static void kill_proc(struct sv *sv, struct proc *p, int sig)
 
 /* ---- HTTP checks ---- */
 
-static size_t discard(char *ptr, size_t size, size_t n, void *data)
-{
-	return size * n;
-}
+static void check_done(struct sv *sv, struct check *c, int ok);
 
 static void check_start(struct sv *sv, struct proc *p, struct check *c)
 {
-	CURL *h = curl_easy_init();
+	SSL_CTX *tls = !strncmp(c->url, "https:", 6) ? sv->tls : NULL;
 
-	if (!h)
-		return;
-	curl_easy_setopt(h, CURLOPT_URL, c->url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never through a proxy from the environment */
-	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)c);
-	if (sv->ca_file && !strncmp(c->url, "https:", 6))
-		curl_easy_setopt(h, CURLOPT_CAINFO, sv->ca_file);
-	c->h = h;
-	curl_multi_add_handle(sv->multi, h);
+	c->h = xcalloc(1, sizeof(*c->h));
+	if (hcheck_start(c->h, c->url, tls, c->timeout_ms, now_ms()) < 0)
+		check_done(sv, c, 0);
 }
 
-static void check_done(struct sv *sv, CURL *h, CURLcode rc)
+static void check_done(struct sv *sv, struct check *c, int ok)
 {
-	struct check *c = NULL;
-	long code = 0;
-
-	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(sv->multi, h);
-	curl_easy_cleanup(h);
-	for (size_t i = 0; c && i < sv->nr; i++) {
+	free(c->h);
+	c->h = NULL;
+	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
-		int ok = rc == CURLE_OK && code >= 200 && code < 300, was;
+		int was;
 
 		if (c != &p->health && c != &p->ready)
 			continue;
-		c->h = NULL;
 		if (p->state != P_RUNNING)
 			return;
 		was = proc_ready(sv, p);
@@ -527,12 +509,23 @@ static void check_done(struct sv *sv, CURL *h, CURLcode rc)
 	}
 }
 
+/* Drive a check in flight: its socket was ready, or its time may be up. */
+static void check_step(struct sv *sv, struct check *c, int ready)
+{
+	long long now = now_ms();
+	int rc;
+
+	if (!ready && now < hcheck_deadline(c->h))
+		return;
+	rc = hcheck_step(c->h, now);
+	if (rc != 0)
+		check_done(sv, c, rc == 1 && c->h->status >= 200 && c->h->status < 300);
+}
+
+/* Start the checks that are due. */
 static void checks_tick(struct sv *sv)
 {
 	long long now = now_ms();
-	int running;
-	CURLMsg *m;
-	int left;
 
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
@@ -544,10 +537,6 @@ static void checks_tick(struct sv *sv)
 			if (cs[k]->url && !cs[k]->h && cs[k]->due <= now)
 				check_start(sv, p, cs[k]);
 	}
-	curl_multi_perform(sv->multi, &running);
-	while ((m = curl_multi_info_read(sv->multi, &left)))
-		if (m->msg == CURLMSG_DONE)
-			check_done(sv, m->easy_handle, m->data.result);
 }
 
 /* ---- PostgreSQL thread ---- */
@@ -904,15 +893,49 @@ static void handle_signals(struct sv *sv)
 	reap(sv);
 }
 
+#define MAX_POLL 1024
+
+/* The in-flight checks' sockets after the three fixed ones; returns the count. */
+static size_t poll_set(struct sv *sv, struct pollfd *fds, struct check **owner)
+{
+	size_t n = 3;
+
+	fds[0] = (struct pollfd){ .fd = sv->sigfd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = sv->ctlfd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = sv->evfd, .events = POLLIN };
+	for (size_t i = 0; i < sv->nr && n + 2 <= MAX_POLL; i++) {
+		struct check *cs[] = { &sv->procs[i].health, &sv->procs[i].ready };
+
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k]->h) {
+				owner[n] = cs[k];
+				fds[n++] = (struct pollfd){ .fd = cs[k]->h->fd,
+							   .events = hcheck_events(cs[k]->h) };
+			}
+	}
+	return n;
+}
+
+static long long check_deadlines(struct sv *sv, long long next)
+{
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct check *cs[] = { &sv->procs[i].health, &sv->procs[i].ready };
+
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k]->h && hcheck_deadline(cs[k]->h) < next)
+				next = hcheck_deadline(cs[k]->h);
+	}
+	return next;
+}
+
 static void loop(struct sv *sv)
 {
+	static struct pollfd fds[MAX_POLL];
+	static struct check *owner[MAX_POLL];
+
 	while (!(sv->stopping && all_stopped(sv))) {
-		struct curl_waitfd fds[3] = {
-			{ sv->sigfd, CURL_WAIT_POLLIN, 0 },
-			{ sv->ctlfd, CURL_WAIT_POLLIN, 0 },
-			{ sv->evfd, CURL_WAIT_POLLIN, 0 },
-		};
-		long long next = schedule(sv), timeout = next - now_ms();
+		long long next = check_deadlines(sv, schedule(sv)), timeout = next - now_ms();
+		size_t n = poll_set(sv, fds, owner);
 		uint64_t v;
 
 		if (sv->stopping && now_ms() >= sv->stop_deadline)
@@ -922,13 +945,17 @@ static void loop(struct sv *sv)
 			timeout = 0;
 		if (sv->stopping && timeout > 50)
 			timeout = 50;
-		curl_multi_poll(sv->multi, fds, 3, (int)timeout, NULL);
+		if (poll(fds, n, (int)timeout) < 0 && errno != EINTR)
+			continue;
 		if (fds[0].revents)
 			handle_signals(sv);
 		if (fds[1].revents)
 			control(sv);
 		if (fds[2].revents && read(sv->evfd, &v, sizeof(v)) > 0)
 			sv->dirty = 1;
+		for (size_t i = 3; i < n; i++)
+			if (owner[i]->h && owner[i]->h->fd == fds[i].fd)
+				check_step(sv, owner[i], fds[i].revents != 0);
 		checks_tick(sv);
 		/* every change at once: runtime.json is what readers fall back on */
 		if (sv->dirty)
@@ -949,8 +976,10 @@ static void base_env(struct sv *sv)
 
 static void check_release(struct check *c)
 {
-	if (c->h)
-		curl_easy_cleanup(c->h);
+	if (c->h) {
+		hcheck_release(c->h);
+		free(c->h);
+	}
 	free(c->url);
 }
 
@@ -1035,8 +1064,8 @@ int supervisor_main(const char *state, const char *name)
 	signal(SIGPIPE, SIG_IGN);
 	sv.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	sv.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sv.multi = curl_multi_init();
+	if (sv.ca_file && !(sv.tls = hcheck_tls_context(sv.ca_file)))
+		logf_("cannot load the CA file '%s': https checks will fail", sv.ca_file);
 	logf_("supervising '%s' (%zu processes), pid %d", name, sv.nr, (int)getpid());
 	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
 	save_runtime(&sv);
@@ -1048,18 +1077,8 @@ int supervisor_main(const char *state, const char *name)
 	rt_event(sv.envdir, "supervisor", "stopped");
 	logf_("stopped");
 	unlink(rt_str(sv.st, "socket"));
-	for (size_t i = 0; i < sv.nr; i++) {
-		struct check *cs[] = { &sv.procs[i].health, &sv.procs[i].ready };
-
-		for (size_t k = 0; k < 2; k++)
-			if (cs[k]->h) {
-				curl_multi_remove_handle(sv.multi, cs[k]->h);
-				curl_easy_cleanup(cs[k]->h);
-				cs[k]->h = NULL;
-			}
-	}
-	curl_multi_cleanup(sv.multi);
-	curl_global_cleanup();
+	if (sv.tls)
+		SSL_CTX_free(sv.tls);
 	strbuf_release(&err);
 	sv_release(&sv);
 	return 0;

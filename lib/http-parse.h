@@ -13,8 +13,8 @@
  * Bare LF line endings are accepted (RFC 9112 section 2.2 allows it);
  * anything else malformed is an error, and the connection must be closed.
  */
-#ifndef LOADTEST_HTTP_PARSE_H
-#define LOADTEST_HTTP_PARSE_H
+#ifndef LIB_HTTP_PARSE_H
+#define LIB_HTTP_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
