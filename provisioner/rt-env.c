@@ -243,27 +243,29 @@ static void mark_used(const char *state, unsigned char *used)
 	free(envs);
 }
 
-/* Where the last index handed out is kept, beside the pool lock. */
-static char *pool_last_path(const char *state)
+/*
+ * Network namespaces, links and nftables tables are named by the index, and
+ * they are the machine's: in that mode the pool goes round machine-wide
+ * (the last index handed out is kept beside the machine-wide lock), so a
+ * block just freed is the last to be taken again, and whoever checks that
+ * an environment left nothing behind (pvN links, the pv_N table) is not
+ * misled by the next environment moving into its block at once. Loopback
+ * environments take the lowest free index of their state directory, which
+ * `up --dry-run` can foresee.
+ */
+static char *pool_last_path(int netns)
 {
-	return geteuid() == 0 ? xstrdup("/run/lock/provisioner-pool.last")
-			      : xasprintf("%s/pool.last", state);
+	return netns && geteuid() == 0 ? xstrdup("/run/lock/provisioner-pool.last") : NULL;
 }
 
-/*
- * Indexes go round: the search starts after the last one handed out, so
- * a block just freed is the last to be taken again, and whoever checks
- * that an environment left nothing behind (pvN links, the pv_N table) is
- * not misled by the next environment moving into its block at once.
- */
 int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 {
 	unsigned char used[POOL_MAX + 1] = { 0 };
-	char *last_path = pool_last_path(state);
+	char *last_path = pool_last_path(netns);
 	struct strbuf sb = STRBUF_INIT;
 	int last = 0;
 
-	if (strbuf_read_file(&sb, last_path, 64) == 0)
+	if (last_path && strbuf_read_file(&sb, last_path, 64) == 0)
 		last = atoi(sb.buf);
 	if (last < 0 || last > POOL_MAX)
 		last = 0;
@@ -279,7 +281,7 @@ int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 			continue;
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%d\n", i);
-		if (!dry_run)   /* a hint: failing to keep it is harmless */
+		if (last_path && !dry_run)   /* a hint: failing to keep it is harmless */
 			write_file_atomic(last_path, sb.buf, sb.len, 0644);
 		strbuf_release(&sb);
 		free(last_path);
