@@ -28,6 +28,7 @@ const char *const err_kind_names[ERR_KINDS] = {
 #define SCAN_NS (2 * 1000000ull)        /* timeouts are looked for every 2 ms */
 #define RETRY_NS (50 * 1000000ull)      /* wait after a failed connect */
 #define RBUF 16384
+#define LATE_NS (1000000ull)            /* a planned send this late counts as late */
 
 enum conn_state { C_DOWN, C_CONNECTING, C_IDLE, C_WRITING, C_READING };
 
@@ -180,6 +181,7 @@ void run_stats_merge(struct run_stats *dst, const struct run_stats *src)
 	dst->requests += src->requests;
 	dst->bytes += src->bytes;
 	dst->dropped += src->dropped;
+	dst->late += src->late;
 	for (int k = 0; k < ERR_KINDS; k++) {
 		dst->errors[k] += src->errors[k];
 		if (!dst->first_err[k])
@@ -547,6 +549,8 @@ static void dispatch(struct worker *w, uint64_t now)
 		if (now > t && now - t >= w->sr->timeout_ns) {
 			drop(w, now, t);
 		} else if (w->nr_idle) {
+			/* late: no connection was free in time (or the loop woke late) */
+			w->st.late += now > t + LATE_NS;
 			start_request(w, w->idle[--w->nr_idle], now, t);
 		} else {
 			break;

@@ -75,6 +75,7 @@ struct run_stats {
 	uint64_t requests;        /* complete responses */
 	uint64_t bytes;           /* read from the socket, headers included */
 	uint64_t dropped;
+	uint64_t late;            /* open model: sent over 1 ms after the planned time */
 	uint64_t errors[ERR_KINDS];
 	uint64_t status[6];       /* responses by class: [1] 1xx ... [5] 5xx */
 	struct timeline tl;

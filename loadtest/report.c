@@ -40,7 +40,13 @@ static void part_summary(struct strbuf *out, const json_t *o)
 		if (ex)
 			strbuf_addf(out, "\n              first %s error: %s", kinds[i], ex);
 	}
-	strbuf_addf(out, "\n    dropped   %.0f\n    latency ", num(o, "dropped"));
+	strbuf_addf(out, "\n    dropped   %.0f", num(o, "dropped"));
+	if (num(o, "late") > 0)
+		strbuf_addf(out, "\n    late      %.0f sent over 1 ms after their planned time, no connection "
+				 "being free (connecting, or all busy);\n              their latency "
+				 "includes the wait: raise 'connections' unless the server is the limit",
+			    num(o, "late"));
+	strbuf_addstr(out, "\n    latency ");
 	lat(out, l, "p50", "p50");
 	lat(out, l, "p90", "p90");
 	lat(out, l, "p99", "p99");

@@ -107,6 +107,7 @@ static void part_to_json(json_t *o, const struct run_stats *s)
 			json_object_set_new(ex, err_kind_names[k], json_string(s->first_err[k]));
 		}
 	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
+	json_object_set_new(o, "late", json_integer((json_int_t)s->late));
 	json_object_set_new(o, "error_rate", json_real(error_rate(s)));
 	json_object_set_new(o, "status", json_pack("{sIsIsIsIsI}", "1xx", (json_int_t)s->status[1],
 		"2xx", (json_int_t)s->status[2], "3xx", (json_int_t)s->status[3],
@@ -357,6 +358,7 @@ static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *e
 	s->requests = u64(o, "requests");
 	s->bytes = u64(o, "bytes_read");
 	s->dropped = u64(o, "dropped");
+	s->late = u64(o, "late");
 	s->duration_s = json_number_value(json_object_get(o, "duration_s"));
 	for (int k = 0; k < ERR_KINDS; k++) {
 		s->errors[k] = u64(errs, err_kind_names[k]);

@@ -82,6 +82,12 @@ LT -c 4 -t 2 -d 1s --json - "http://127.0.0.1:$PORT/" >"$TEST_DIR/stdout.json" 2
 ok "--json - writes the result to stdout and the summary to stderr" \
 	sh -c "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$TEST_DIR/stdout.json' && grep -q 'latency   p50' '$TEST_DIR/stdout.err'"
 
+start slow50 --delay 50ms
+LT -c 2 -d 2s -R 100 --json "$TEST_DIR/late.json" "http://127.0.0.1:$PORT/" >"$TEST_DIR/late.out"
+is "$(j "$TEST_DIR/late.json" "d['late'] > 150, d['dropped'], d['latency_us']['p50'] > 500000")" "(True, 0, True)" \
+	"a pool too small for the rate: sends are late, and the wait is in the latencies"
+ok "the summary says so, and what to do" sh -c "grep -q '^    late  ' '$TEST_DIR/late.out' && grep -q \"raise 'connections' unless\" '$TEST_DIR/late.out'"
+
 # --- errors by kind ---
 start e500 --status 503
 LT -c 2 -d 1s -q --json "$TEST_DIR/503.json" "http://127.0.0.1:$PORT/"; rc=$?
