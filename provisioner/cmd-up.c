@@ -31,6 +31,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -200,15 +201,45 @@ static char *supervisor_binary(const char *self)
 	return NULL;
 }
 
+/*
+ * Wait until the supervisor has exec'd (the pipe's write end closes on
+ * exec): only then does its environment carry the marker a teardown finds
+ * processes by, so an `up` interrupted right now cannot miss it.
+ */
+static void wait_exec(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	for (int i = 0; i < 50; i++) {
+		int rc = poll(&p, 1, 100);
+
+		if (rc > 0 && read(fd, &c, 1) <= 0)
+			break;
+		if (rc < 0 && errno != EINTR)
+			break;
+	}
+	close(fd);
+}
+
 static int spawn_supervisor(struct up *u, struct strbuf *err)
 {
 	char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
 	char *bin = supervisor_binary(u->self);
-	pid_t parent = getpid(), pid = fork();
-	int status;
+	pid_t parent = getpid(), pid;
+	int status, exec_pipe[2];
 
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "cannot make a pipe: %s", strerror(errno));
+		free(log);
+		free(bin);
+		return -1;
+	}
+	pid = fork();
 	if (pid < 0) {
 		strbuf_addf(err, "cannot fork: %s", strerror(errno));
+		close(exec_pipe[0]);
+		close(exec_pipe[1]);
 		free(log);
 		free(bin);
 		return -1;
@@ -235,7 +266,8 @@ static int spawn_supervisor(struct up *u, struct strbuf *err)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		for (int i = 3; i < 1024; i++)
-			close(i);
+			if (i != exec_pipe[1])
+				close(i);
 		setenv("PROVISIONER_STATE_DIR", u->state, 1);
 		setenv(RT_ENV_MARKER, u->name, 1);
 		signal(SIGINT, SIG_DFL);
@@ -248,8 +280,10 @@ static int spawn_supervisor(struct up *u, struct strbuf *err)
 	}
 	free(log);
 	free(bin);
+	close(exec_pipe[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	wait_exec(exec_pipe[0]);
 	return 0;
 }
 
