@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "hcheck.h"
+#include "tls-io.h"
 
 enum { HC_CONNECTING, HC_HANDSHAKE, HC_WRITING, HC_READING };
 
@@ -116,20 +117,10 @@ long long hcheck_deadline(const struct hcheck *h)
 	return h->deadline_ms;
 }
 
-/* SSL's wants, as 0 (wait) or -1 (failed). */
+/* SSL's wants, as 0 (wait) or -1 (failed, or closed before the answer). */
 static int ssl_wait(struct hcheck *h, int rc)
 {
-	switch (SSL_get_error(h->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		h->want_write = 0;
-		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		h->want_write = 1;
-		return 0;
-	default:
-		ERR_clear_error();
-		return -1;
-	}
+	return tls_io_status(h->ssl, rc, &h->want_write) == TLS_IO_WAIT ? 0 : -1;
 }
 
 static int connected(struct hcheck *h)
@@ -197,12 +188,13 @@ static int read_answer(struct hcheck *h)
 		if (h->ssl) {
 			int rc = SSL_read(h->ssl, buf, sizeof(buf));
 
-			if (rc <= 0 && SSL_get_error(h->ssl, rc) == SSL_ERROR_ZERO_RETURN)
-				n = 0;
-			else if (rc <= 0)
-				return ssl_wait(h, rc) < 0 ? (hp_eof(&h->hp) == 0 ? 1 : fail(h, "no answer")) : 0;
-			else
-				n = rc;
+			int st = rc > 0 ? 0 : tls_io_status(h->ssl, rc, &h->want_write);
+
+			if (st == TLS_IO_WAIT && rc <= 0)
+				return 0;
+			if (st == TLS_IO_FAILED)
+				return fail(h, "no answer");
+			n = st == TLS_IO_EOF ? 0 : rc;
 		} else {
 			n = read(h->fd, buf, sizeof(buf));
 			if (n < 0 && errno == EAGAIN)

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "net.h"
+#include "tls-io.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -290,25 +291,10 @@ static int tls_handshake(struct sock *s, const struct target *t, const char **wh
 	}
 }
 
+/* 0 wait, -2 closed, -1 failed: the transport's convention is tls-io.h's */
 static ssize_t tls_io_result(struct sock *s, int rc)
 {
-	switch (SSL_get_error(s->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		s->want_write = 0;
-		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		s->want_write = 1;
-		return 0;
-	case SSL_ERROR_ZERO_RETURN:
-		return -2;
-	case SSL_ERROR_SYSCALL:
-		ERR_clear_error();
-		return errno == 0 ? -2 : -1;   /* EOF without close_notify: treat as a close */
-	default:
-		ERR_clear_error();
-		errno = EPROTO;         /* a TLS protocol failure, not a system error */
-		return -1;
-	}
+	return tls_io_status(s->ssl, rc, &s->want_write);
 }
 
 static ssize_t tls_read(struct sock *s, void *buf, size_t n)

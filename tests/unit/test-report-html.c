@@ -485,15 +485,28 @@ static void test_wrong_types(void)
 	json_decref(r);
 }
 
+/*
+ * A result of one open scenario over 20 s whose timeline `decorate` adds
+ * to (the plan, error kinds); the top level repeats the scenario's figures.
+ */
+static json_t *one_open_scenario(const char *name, double rate, int errors,
+				 void (*decorate)(json_t *timeline), json_t **scenario)
+{
+	json_t *s = make_scenario(name, "open", rate, 800, errors, 20);
+	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
+
+	decorate(json_object_get(s, "timeline"));
+	fill_node(r, 20.003, 5000, 800, errors, json_incref(json_object_get(s, "timeline")),
+		  json_incref(json_object_get(s, "histogram")));
+	*scenario = s;
+	return r;
+}
+
 static void test_ramp(void)
 {
-	json_t *s = make_scenario("ramp", "open", 200, 800, 0, 20);
-	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
+	json_t *s, *r = one_open_scenario("ramp", 200, 0, add_ramp, &s);
 	char *page, *tput;
 
-	add_ramp(json_object_get(s, "timeline"));
-	fill_node(r, 20.003, 5000, 800, 0, json_incref(json_object_get(s, "timeline")),
-		  json_incref(json_object_get(s, "histogram")));
 	/* the scenario's latency, throughput and spectrum; no errors */
 	page = check_page("ramp", r, 3);
 	tput = plot_of(page, "ramp: Throughput over time");
@@ -513,13 +526,9 @@ static void test_ramp(void)
 
 static void test_error_kinds(void)
 {
-	json_t *s = make_scenario("kinds", "open", 250, 800, 10, 20);
-	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
+	json_t *s, *r = one_open_scenario("kinds", 250, 10, add_kinds, &s);
 	char *page, *errs;
 
-	add_kinds(json_object_get(s, "timeline"));
-	fill_node(r, 20.003, 5000, 800, 10, json_incref(json_object_get(s, "timeline")),
-		  json_incref(json_object_get(s, "histogram")));
 	page = check_page("error kinds", r, 4);
 	errs = plot_of(page, "kinds: Errors and dropped requests over time");
 	tap_ok(strstr(errs, ">connect</text>") && strstr(errs, ">5xx</text>"),
