@@ -20,6 +20,8 @@
 #include "cmd.h"
 #include "fsutil.h"
 #include "rt-env.h"
+#include "rt-pool.h"
+#include "rt-teardown.h"
 #include "rt-net.h"
 #include "rt-plan.h"
 #include "rt-status.h"

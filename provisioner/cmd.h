@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 enum cmd_result {
@@ -83,6 +85,13 @@ extern const struct cmd_entry cmd_supervise_entry;
 
 /* An environment named on the command line: its name, or a definition file (loaded for its name). */
 char *rt_resolve_name(struct cmd_ctx *ctx, const char *arg);
+
+/* -o text|json: *json set; -1 (reported) on another format. */
+int cmd_json_output(struct cmd_ctx *ctx, int *json);
+/* `doc` on stdout, indented, keys sorted. */
+void cmd_dump_json(json_t *doc);
+/* The names of the environments under `state` (an empty list if none). */
+char **cmd_env_names(const char *state, size_t *nr);
 
 /* Options every command that loads a definition accepts. */
 #define ENV_OPTS \

@@ -1,5 +1,5 @@
 /*
- * Tests for the gateway (provisioner/rt-gw.c): the rendered nginx.conf,
+ * Tests for the gateway (provisioner/runtime/rt-gw.c): the rendered nginx.conf,
  * the checks gw_write_conf makes, and a real nginx started from it, with
  * a certificate from a throw-away CA (openssl CLI), two tiny upstream
  * HTTP servers (forked from this test: "primary" and "backup") and curl

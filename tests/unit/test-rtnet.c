@@ -1,5 +1,5 @@
 /*
- * Tests of provisioner/rt-net.c against the real kernel: namespaces, veths,
+ * Tests of provisioner/runtime/rt-net.c against the real kernel: namespaces, veths,
  * a bridge and an nftables table are made, used, broken and removed, and
  * every claim is also checked independently with `ip`, `nft` and /etc.
  *

@@ -56,17 +56,6 @@ long long rt_int(json_t *o, const char *key);
 /* The network described by a state document's "net" (for create/destroy). */
 void rt_net_from_json(struct rt_net *n, json_t *st);
 
-/*
- * Pick a free index (1..250) for a new environment: none of our
- * environments has it, and, for namespaces, the host has nothing in its
- * subnet. Call with the pool lock held (rt_pool_lock), and keep holding it
- * until the network exists, so that another state directory's `up` sees
- * the subnet taken.
- */
-int rt_pool_lock(const char *state, struct strbuf *err);
-/* dry_run: the index an `up` would take now, without moving the round on */
-int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err);
-
 /* The supervisor's socket (state.json's "socket": short, under <state>/run). */
 char *rt_socket_path(const char *envdir);
 /* Ask the supervisor something over its socket; the answer, or NULL. */
@@ -74,20 +63,5 @@ char *rt_control(const char *envdir, const char *request, int timeout_ms);
 
 /* Is the supervisor recorded in runtime.json alive? Its pid, or 0. */
 pid_t rt_supervisor_pid(const char *envdir);
-
-/* Stop the supervisor and every process of the environment; 0 once none is left. */
-int rt_kill_all(const char *state, const char *name);
-
-/*
- * Stop everything of the environment and remove it: the supervisor (asked,
- * then killed), every process it started (by recorded pid, then by the
- * marker in their environment), the network, the directory (logs kept
- * under <state>/logs when keep_logs). Whatever is already gone is fine.
- * The caller holds the lock.
- */
-int rt_teardown(const char *state, const char *name, int keep_logs, struct strbuf *err);
-
-/* What of the environment is still there (processes, network, files); 1 if anything. */
-int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf *what);
 
 #endif

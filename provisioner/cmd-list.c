@@ -1,0 +1,90 @@
+/*
+ * provisioner list [-o json]
+ *
+ * One line per environment on this machine. Read-only.
+ */
+#include "cmd.h"
+#include "fsutil.h"
+#include "rt-env.h"
+#include "rt-status.h"
+#include "state.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct cmd_opt list_opts[] = {
+	{ "output", 'o', OPT_ARG, "FORMAT", "text (default) or json" },
+	{ NULL },
+};
+
+static void age(char *buf, size_t len, long long secs)
+{
+	if (secs < 0)
+		snprintf(buf, len, "-");
+	else if (secs < 3600)
+		snprintf(buf, len, "%lldm", secs / 60);
+	else
+		snprintf(buf, len, "%lldh%02lldm", secs / 3600, (secs % 3600) / 60);
+}
+
+static enum cmd_result cmd_list_exec(struct cmd_ctx *ctx)
+{
+	char *state = state_dir(), **names;
+	struct strbuf err = STRBUF_INIT;
+	json_t *all = json_array();
+	size_t nr;
+	int json;
+
+	if (cmd_json_output(ctx, &json) < 0 || !state) {
+		free(state);
+		json_decref(all);
+		return CMD_USAGE;
+	}
+	names = cmd_env_names(state, &nr);
+	if (!json)
+		printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", "NAME", "STATE", "MODE", "TIER", "AGE",
+		       "EXPIRES", "GATEWAY");
+	for (size_t i = 0; i < nr; i++) {
+		json_t *doc = rt_status_doc(state, names[i], &err);
+		long long now = (long long)time(NULL), exp;
+		char a[16], e[16];
+
+		if (!doc)
+			continue;
+		exp = rt_int(doc, "expires");
+		age(a, sizeof(a), now - rt_int(doc, "created"));
+		age(e, sizeof(e), exp ? exp - now : -1);
+		if (json)
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+				"name", rt_str(doc, "name"), "state", rt_str(doc, "state"),
+				"mode", rt_str(doc, "mode"), "tier", rt_str(doc, "tier"),
+				"created", (json_int_t)rt_int(doc, "created"), "expires", (json_int_t)exp,
+				"gateway", rt_str(json_object_get(doc, "gateway"), "url")));
+		else
+			printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", rt_str(doc, "name"),
+			       rt_str(doc, "state"), rt_str(doc, "mode"), rt_str(doc, "tier"), a,
+			       exp ? e : "never", rt_str(json_object_get(doc, "gateway"), "url"));
+		json_decref(doc);
+	}
+	if (json)
+		cmd_dump_json(all);
+	json_decref(all);
+	free_list(names);
+	free(state);
+	strbuf_release(&err);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.args = "[-o json]",
+	.summary = "list the environments on this machine",
+	.opts = list_opts,
+	.min_args = 0, .max_args = 0,
+	.exec = cmd_list_exec,
+};

@@ -1,0 +1,30 @@
+/*
+ * provisioner supervise ENV   (internal: the supervisor, when
+ * provisioner-supervisor is not installed beside provisioner)
+ */
+#include "cmd.h"
+#include "state.h"
+#include "supervisor.h"
+
+#include <stdlib.h>
+
+static enum cmd_result cmd_supervise_exec(struct cmd_ctx *ctx)
+{
+	char *state = state_dir();
+	int rc;
+
+	if (!state)
+		return CMD_FAILED;
+	rc = supervisor_main(state, ctx->argv[0]);
+	free(state);
+	return rc ? CMD_FAILED : CMD_OK;
+}
+
+const struct cmd_entry cmd_supervise_entry = {
+	.name = "supervise",
+	.args = "ENV",
+	.summary = "the supervisor of an environment (started by 'up')",
+	.flags = CMD_HIDDEN,
+	.min_args = 1, .max_args = 1,
+	.exec = cmd_supervise_exec,
+};

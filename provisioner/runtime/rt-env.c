@@ -1,0 +1,266 @@
+/*
+ * Environments on disk: directories, the lock, events, state documents and
+ * the supervisor's control socket; see rt-env.h.
+ */
+#include "rt-env.h"
+#include "fsutil.h"
+#include "run-command.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+char *rt_envs_dir(const char *state)
+{
+	return xasprintf("%s/envs", state);
+}
+
+char *rt_env_dir(const char *state, const char *name)
+{
+	return xasprintf("%s/envs/%s", state, name);
+}
+
+char *rt_env_path(const char *envdir, const char *file)
+{
+	return xasprintf("%s/%s", envdir, file);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf *err)
+{
+	char *path = rt_env_path(envdir, "lock");
+	long long deadline = now_ms() + timeout_ms;
+	char note[128];
+	int fd;
+
+	if (mkdir_p(envdir, 0711) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || now_ms() >= deadline) {
+			struct strbuf holder = STRBUF_INIT;
+
+			strbuf_read_file(&holder, path, 256);
+			strbuf_rtrim(&holder);
+			strbuf_addf(err, "environment '%s' is locked by another provisioner (%s)",
+				    strrchr(envdir, '/') + 1, holder.len ? holder.buf : "unknown");
+			strbuf_release(&holder);
+			close(fd);
+			free(path);
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	snprintf(note, sizeof(note), "pid %d, '%s' since %lld\n", (int)getpid(), what,
+		 (long long)time(NULL));
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, note, strlen(note), 0) < 0) {
+		/* only a note for the message above */
+	}
+	free(path);
+	return fd;
+}
+
+int rt_lock_busy(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "lock");
+	int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		busy = errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+json_t *rt_json_load(const char *path, struct strbuf *err)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+
+	if (!doc && err)
+		strbuf_addf(err, "cannot read '%s': %s", path, je.text);
+	return doc;
+}
+
+int rt_json_save(const char *path, json_t *doc, struct strbuf *err)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int ret = -1;
+
+	if (text) {
+		size_t len = strlen(text);
+
+		text[len] = '\n';   /* json_dumps' NUL replaced: written with its length */
+		ret = write_file_atomic(path, text, len + 1, 0644);
+		if (ret < 0 && err)
+			strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+	}
+	free(text);
+	return ret;
+}
+
+void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
+	char *path = rt_env_path(envdir, "events.log");
+	struct timespec ts;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	strbuf_addf(&line, "{\"time\":%lld.%03ld,\"event\":", (long long)ts.tv_sec,
+		    ts.tv_nsec / 1000000);
+	strbuf_add_quoted(&line, kind);
+	strbuf_addstr(&line, ",\"message\":");
+	strbuf_add_quoted(&line, msg.buf);
+	strbuf_addstr(&line, "}\n");
+	append_file(path, line.buf, line.len, 0644);
+	free(path);
+	strbuf_release(&msg);
+	strbuf_release(&line);
+}
+
+int rt_read_secret(const char *path, struct strbuf *out, struct strbuf *err)
+{
+	if (strbuf_read_file(out, path, 64 * 1024) < 0) {
+		if (err)
+			strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	strbuf_rtrim(out);
+	return 0;
+}
+
+const char *rt_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+long long rt_int(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+void rt_net_from_json(struct rt_net *n, json_t *st)
+{
+	json_t *net = json_object_get(st, "net"), *nss = json_object_get(net, "namespaces"), *ns;
+	size_t i;
+
+	memset(n, 0, sizeof(*n));
+	n->bridge = xstrdup(rt_str(net, "bridge"));
+	n->bridge_addr = xstrdup(rt_str(net, "bridge_addr"));
+	n->prefix = (int)rt_int(net, "prefix");
+	n->nft_table = *rt_str(net, "nft_table") ? xstrdup(rt_str(net, "nft_table")) : NULL;
+	n->nr_ns = json_array_size(nss);
+	n->ns = xcalloc(n->nr_ns ? n->nr_ns : 1, sizeof(*n->ns));
+	json_array_foreach(nss, i, ns) {
+		n->ns[i].name = xstrdup(rt_str(ns, "name"));
+		n->ns[i].veth = xstrdup(rt_str(ns, "veth"));
+		n->ns[i].addr = xstrdup(rt_str(ns, "addr"));
+		n->ns[i].hosts = *rt_str(ns, "hosts") ? xstrdup(rt_str(ns, "hosts")) : NULL;
+	}
+}
+
+char *rt_socket_path(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "state.json");
+	json_t *st = rt_json_load(path, NULL);
+	char *sock = *rt_str(st, "socket") ? xstrdup(rt_str(st, "socket")) : NULL;
+
+	json_decref(st);
+	free(path);
+	return sock ? sock : rt_env_path(envdir, "supervisor.sock");
+}
+
+char *rt_control(const char *envdir, const char *request, int timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct strbuf out = STRBUF_INIT;
+	char *path = rt_socket_path(envdir);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	long long deadline = now_ms() + timeout_ms;
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		goto fail;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	/* MSG_NOSIGNAL: a supervisor that just went away is an answer, not a SIGPIPE */
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		goto fail;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		char buf[4096];
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			goto fail;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		strbuf_add(&out, buf, (size_t)n);
+	}
+	close(fd);
+	free(path);
+	return strbuf_detach(&out, NULL);
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	strbuf_release(&out);
+	return NULL;
+}
+
+pid_t rt_supervisor_pid(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "runtime.json");
+	json_t *rt = rt_json_load(path, NULL), *sv = json_object_get(rt, "supervisor");
+	pid_t pid = (pid_t)rt_int(sv, "pid");
+	unsigned long long start = (unsigned long long)rt_int(sv, "start_time");
+
+	if (pid <= 0 || !proc_alive(pid, start))
+		pid = 0;
+	json_decref(rt);
+	free(path);
+	return pid;
+}
