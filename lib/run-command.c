@@ -11,6 +11,7 @@
  * report means the exec succeeded.
  */
 #include "run-command.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -78,21 +79,6 @@ struct child_plan {
 	int max_fd;             /* where to stop closing fds without close_range */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Milliseconds left until deadline for poll(): -1 without a limit, never below 0. */
 static int ms_left(long long deadline, int timeout_ms)
 {
@@ -100,7 +86,7 @@ static int ms_left(long long deadline, int timeout_ms)
 
 	if (timeout_ms < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - clock_ms();
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
@@ -539,7 +525,7 @@ static int has_exited(pid_t pid)
 /* Where there is no pidfd: poll with short, growing sleeps. */
 static int wait_exit_polling(pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	long nap = 1;
 
 	for (;;) {
@@ -547,7 +533,7 @@ static int wait_exit_polling(pid_t pid, int timeout_ms)
 
 		if (r)
 			return r;
-		if (timeout_ms >= 0 && now_ms() >= deadline)
+		if (timeout_ms >= 0 && clock_ms() >= deadline)
 			return 0;
 		sleep_ms(nap);
 		nap = nap < 50 ? nap * 2 : 50;
@@ -562,7 +548,7 @@ static int wait_exit_polling(pid_t pid, int timeout_ms)
 static int wait_exit(pid_t pid, int timeout_ms)
 {
 #ifdef SYS_pidfd_open
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0U);
 
 	if (fd >= 0) {
@@ -616,7 +602,7 @@ int stop_command(struct child_process *cp, int grace_ms)
 /* Read fd into out until end of file (0), the deadline (1) or an error (-1). */
 static int read_until(int fd, struct strbuf *out, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	for (;;) {
@@ -658,7 +644,7 @@ int run_command_capture(const char **argv, struct strbuf *out, int timeout_ms,
 			struct strbuf *err)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	int fds[2], status, r;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {

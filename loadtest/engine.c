@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "http-parse.h"
 #include "net.h"
@@ -74,14 +75,6 @@ struct worker {
 	int failed;
 	char rbuf[RBUF];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- statistics ---- */
 
@@ -460,7 +453,7 @@ static void conn_read(struct worker *w, struct conn *c)
 			set_events(w, c, wanted_events(c));
 			return;
 		}
-		now = now_ns();
+		now = clock_ns();
 		if (n == -2 && c->state == C_READING && hp_eof(&c->hp) == 0) {
 			response_done(w, c, now);     /* hp.close is set: it reconnects */
 			return;
@@ -496,13 +489,13 @@ static void conn_event(struct worker *w, struct conn *c, uint32_t ev)
 {
 	switch (c->state) {
 	case C_CONNECTING:
-		conn_handshake(w, c, now_ns());
+		conn_handshake(w, c, clock_ns());
 		break;
 	case C_WRITING:
 		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLOUT))
-			conn_fail(w, c, now_ns(), ERR_WRITE, "the connection failed while sending");
+			conn_fail(w, c, clock_ns(), ERR_WRITE, "the connection failed while sending");
 		else
-			conn_write(w, c, now_ns());
+			conn_write(w, c, clock_ns());
 		break;
 	case C_READING:
 	case C_IDLE:
@@ -604,11 +597,11 @@ static void give_up_in_flight(struct worker *w, uint64_t now)
 static void loop(struct worker *w)
 {
 	struct epoll_event ev[256];
-	uint64_t now = now_ns();
+	uint64_t now = clock_ns();
 
 	for (unsigned i = 0; i < w->nr_conns; i++)
 		conn_connect(w, &w->conns[i], now);
-	while (!finished(w, now = now_ns())) {
+	while (!finished(w, now = clock_ns())) {
 		uint64_t s = sleep_ns(w, now);
 		struct timespec ts = { .tv_sec = (time_t)(s / NS), .tv_nsec = (long)(s % NS) };
 		int n = epoll_pwait2(w->epfd, ev, 256, &ts, NULL);
@@ -617,7 +610,7 @@ static void loop(struct worker *w)
 			w->stop_ns = now;
 		for (int i = 0; i < n; i++)
 			conn_event(w, ev[i].data.ptr, ev[i].events);
-		now = now_ns();
+		now = clock_ns();
 		if (now - w->last_scan >= SCAN_NS)
 			scan(w, now);
 		if (w->sr->model.open && sending(w, now))
@@ -706,7 +699,7 @@ static void worker_release(struct worker *w)
 static void progress_line(struct worker *ws, size_t nw, uint64_t start, uint64_t total_ns,
 			  uint64_t *last_req, uint64_t *last_t)
 {
-	uint64_t req = 0, errs = 0, now = now_ns();
+	uint64_t req = 0, errs = 0, now = clock_ns();
 	double el = (double)(now - start) / NS, dt = (double)(now - *last_t) / NS;
 
 	for (size_t i = 0; i < nw; i++) {
@@ -770,7 +763,7 @@ int engine_run(struct scenario_run *runs, size_t nr, const struct engine_opts *o
 		if (runs[i].model.duration_ns > total_ns)
 			total_ns = runs[i].model.duration_ns;
 	}
-	start = now_ns();
+	start = clock_ns();
 	for (k = 0; k < nw; k++) {
 		ws[k].start_ns = start;
 		ws[k].end_ns = start + ws[k].sr->model.duration_ns;

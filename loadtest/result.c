@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "result.h"
 #include "scenario.h"
 #include "strbuf.h"
@@ -182,15 +183,6 @@ static void total_planned(json_t *doc)
 		add_planned(json_object_get(doc, "timeline"), json_object_get(s, "timeline"));
 }
 
-static void timestamp(char *buf, size_t n, const struct timespec *ts)
-{
-	struct tm tm;
-
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
-}
-
 json_t *result_build(const struct plan *p, const struct scenario_run *runs, size_t nr,
 		     const char *target, const struct timespec *started)
 {
@@ -198,7 +190,7 @@ json_t *result_build(const struct plan *p, const struct scenario_run *runs, size
 	struct run_stats all;
 	char when[64];
 
-	timestamp(when, sizeof(when), started);
+	utc_stamp(when, sizeof(when), started, 1);
 	run_stats_init(&all);
 	for (size_t i = 0; i < nr; i++) {
 		json_t *o = json_object();

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -262,13 +263,7 @@ static void add_time(struct strbuf *sb, struct tctx *c)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (ms != c->time_ms) {
-		struct tm tm;
-		time_t sec = (time_t)(ms / 1000);
-
-		gmtime_r(&sec, &tm);
-		snprintf(c->time_buf, sizeof(c->time_buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (int)(ms % 1000));
+		utc_stamp(c->time_buf, sizeof(c->time_buf), &ts, 1);
 		c->time_ms = ms;
 	}
 	strbuf_addstr(sb, c->time_buf);

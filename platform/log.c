@@ -1,6 +1,7 @@
 /*
  * Structured, redacted logging; see log.h.
  */
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -150,15 +151,10 @@ static void add_value(struct strbuf *line, const char *v)
 
 void log_begin(struct strbuf *line, const char *level, const char *event)
 {
-	struct timespec now;
-	struct tm tm;
-	char when[32];
+	char when[UTC_STAMP_MAX];
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	strbuf_init(line, 160);
-	strbuf_addf(line, "ts=%s.%03ldZ level=%s event=%s", when, now.tv_nsec / 1000000,
+	strbuf_addf(line, "ts=%s level=%s event=%s", utc_stamp(when, sizeof(when), NULL, 1),
 		    level, event);
 }
 

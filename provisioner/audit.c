@@ -2,6 +2,7 @@
  * Appending to the audit log; see audit.h.
  */
 #include "audit.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "gitinfo.h"
 #include "state.h"
@@ -30,17 +31,14 @@ void audit_record(const char *command, const struct env_model *m, enum cmd_resul
 		  const char *detail)
 {
 	char *dir = state_dir(), *path, *line, *actor, *start;
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	char when[UTC_STAMP_MAX];
 	json_t *rec;
 
 	if (!dir) {
 		warning("cannot record the audit entry: no usable state directory");
 		return;
 	}
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_stamp(when, sizeof(when), NULL, 0);
 	start = m->file ? path_dirname(m->file) : xstrdup(".");
 	actor = git_actor(start);
 	rec = json_object();

@@ -6,6 +6,7 @@
  * their environment), namespaces, links, nftables table, files. It then
  * checks that nothing is left and fails if something is.
  */
+#include "clock.h"
 #include "cmd.h"
 #include "fsutil.h"
 #include "rt-env.h"
@@ -23,14 +24,6 @@
 
 #define DOWN_LOCK_WAIT_MS 30000
 
-static double since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static const struct cmd_opt down_opts[] = {
 	ENV_OPTS,
 	{ "keep-logs", 'k', 0, NULL, "keep the logs under STATE/logs/ENV-TIME" },
@@ -42,9 +35,8 @@ static enum cmd_result cmd_down_exec(struct cmd_ctx *ctx)
 	char *state = state_dir(), *name = rt_resolve_name(ctx, ctx->argv[0]), *envdir;
 	enum cmd_result res = CMD_OK;
 	struct strbuf err = STRBUF_INIT;
-	struct timespec t0;
+	uint64_t t0 = clock_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!state || !name) {
 		free(state);
 		free(name);
@@ -57,7 +49,7 @@ static enum cmd_result cmd_down_exec(struct cmd_ctx *ctx)
 		error("%s", err.buf);
 		res = CMD_FAILED;
 	} else {
-		printf("environment %s is down (%.2f s)\n", name, since(&t0));
+		printf("environment %s is down (%.2f s)\n", name, clock_since(t0));
 	}
 	strbuf_release(&err);
 	free(envdir);

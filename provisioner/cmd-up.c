@@ -17,6 +17,7 @@
  * A failure, SIGINT or SIGTERM on a new environment tears down all of it;
  * on an existing one it leaves what was there.
  */
+#include "clock.h"
 #include "cmd.h"
 #include "fsutil.h"
 #include "rt-env.h"
@@ -73,23 +74,13 @@ struct up {
 	char *state, *envdir, *self;
 	int lock, pool, fresh, json, quiet, netns;
 	uint64_t timeout_ms;
-	struct timespec t0;
+	uint64_t t0;           /* clock_ns() at the start */
 	struct rt_plan *plan;
 };
 
 static double elapsed(const struct up *u)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - u->t0.tv_sec) + (t.tv_nsec - u->t0.tv_nsec) / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	return clock_since(u->t0);
 }
 
 static json_t *supervisor_status(const char *envdir)
@@ -141,12 +132,10 @@ static void explain_unhealthy(struct up *u, json_t *rt, struct strbuf *out)
 /* Poll the supervisor: 0 healthy, -1 failed (err says why), 1 interrupted. */
 static int wait_healthy(struct up *u, struct strbuf *err)
 {
-	struct timespec start;
+	long long start = clock_ms();
 	json_t *rt = NULL;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		struct timespec now;
 		uint64_t ms;
 		json_t *p;
 		const char *name;
@@ -164,9 +153,7 @@ static int wait_healthy(struct up *u, struct strbuf *err)
 			if (rt_int(p, "restarts") >= CRASH_LIMIT &&
 			    !json_is_true(json_object_get(p, "healthy")))
 				crashing = 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (uint64_t)((now.tv_sec - start.tv_sec) * 1000 +
-				(now.tv_nsec - start.tv_nsec) / 1000000);
+		ms = (uint64_t)(clock_ms() - start);
 		if (!rt && ms > 3000 && !rt_supervisor_pid(u->envdir)) {
 			char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
 
@@ -489,7 +476,7 @@ static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
 	char *path;
 	int cold = 0, ex = 2, rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &u.t0);
+	u.t0 = clock_ns();
 	u.name = ctx->model->env_name;
 	u.json = fmt && !strcmp(fmt, "json");
 	if (fmt && !u.json && strcmp(fmt, "text"))

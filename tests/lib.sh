@@ -36,6 +36,7 @@ ok() {
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $desc"
 		sed 's/^/#   /' "$TEST_DIR/.out" | head -40
+		return 1
 	fi
 }
 
@@ -47,6 +48,7 @@ is() {
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $3"
 		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		return 1
 	fi
 }
 

@@ -3,6 +3,7 @@
  * the supervisor's control socket; see rt-env.h.
  */
 #include "rt-env.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -39,25 +40,10 @@ char *rt_env_path(const char *envdir, const char *file)
 	return xasprintf("%s/%s", envdir, file);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf *err)
 {
 	char *path = rt_env_path(envdir, "lock");
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	char note[128];
 	int fd;
 
@@ -68,7 +54,7 @@ int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf 
 		return -1;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK || now_ms() >= deadline) {
+		if (errno != EWOULDBLOCK || clock_ms() >= deadline) {
 			struct strbuf holder = STRBUF_INIT;
 
 			strbuf_read_file(&holder, path, 256);
@@ -215,7 +201,7 @@ char *rt_control(const char *envdir, const char *request, int timeout_ms)
 	struct strbuf out = STRBUF_INIT;
 	char *path = rt_socket_path(envdir);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 
 	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
 		goto fail;
@@ -227,7 +213,7 @@ char *rt_control(const char *envdir, const char *request, int timeout_ms)
 		goto fail;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		char buf[4096];
 		ssize_t n;
 

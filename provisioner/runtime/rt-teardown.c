@@ -4,6 +4,7 @@
  * see rt-teardown.h.
  */
 #include "rt-teardown.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "rt-env.h"
 #include "run-command.h"
@@ -25,13 +26,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Signal every process recorded in runtime.json (each leads its group). */
 static void kill_recorded(const char *envdir, int sig)

@@ -9,6 +9,7 @@
  * members' fields with the loop under `lock` and wakes it with an eventfd.
  */
 #include "supervisor.h"
+#include "clock.h"
 #include "hcheck.h"
 #include "rt-env.h"
 #include "rt-pg.h"
@@ -112,26 +113,13 @@ struct sv {
 	char **base_env;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
 	va_list ap;
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32];
+	char stamp[UTC_STAMP_MAX];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ supervisor: ", stamp, ts.tv_nsec / 1000000);
+	fprintf(stderr, "%s supervisor: ", utc_stamp(stamp, sizeof(stamp), NULL, 1));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -367,7 +355,7 @@ static void start_proc(struct sv *sv, struct proc *p)
 		snprintf(p->last_exit, sizeof(p->last_exit), "%.90s", err.buf);
 		rt_event(sv->envdir, "start-failed", "%s: %s", p->name, err.buf);
 		p->state = P_BACKOFF;
-		p->next_start = now_ms() + p->backoff_ms;
+		p->next_start = clock_ms() + p->backoff_ms;
 		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 		p->restarts++;
 		goto out;
@@ -378,11 +366,11 @@ static void start_proc(struct sv *sv, struct proc *p)
 	p->pg_ok = p->pg_ready = 0;
 	pthread_mutex_unlock(&sv->lock);
 	p->state = P_RUNNING;
-	p->started_at = now_ms();
+	p->started_at = clock_ms();
 	p->healthy_since = 0;
 	p->health.ok = p->ready.ok = 0;
 	p->health.fails = p->ready.fails = 0;
-	p->health.due = p->ready.due = now_ms() + 20;
+	p->health.due = p->ready.due = clock_ms() + 20;
 	logf_("%s: started, pid %d", p->name, (int)p->pid);
 	rt_event(sv->envdir, "start", "%s: pid %d", p->name, (int)p->pid);
 	/* recorded at once: whoever cleans up after a crash kills by these pids */
@@ -408,7 +396,7 @@ static void describe_status(char *buf, size_t len, int status)
 
 static void on_exit_(struct sv *sv, struct proc *p, int status)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	int fenced;
 
 	describe_status(p->last_exit, sizeof(p->last_exit), status);
@@ -466,7 +454,7 @@ static void check_start(struct sv *sv, struct proc *p, struct check *c)
 	SSL_CTX *tls = !strncmp(c->url, "https:", 6) ? sv->tls : NULL;
 
 	c->h = xcalloc(1, sizeof(*c->h));
-	if (hcheck_start(c->h, c->url, tls, c->timeout_ms, now_ms()) < 0)
+	if (hcheck_start(c->h, c->url, tls, c->timeout_ms, clock_ms()) < 0)
 		check_done(sv, c, 0);
 }
 
@@ -485,12 +473,12 @@ static void check_done(struct sv *sv, struct check *c, int ok)
 		was = proc_ready(sv, p);
 		c->ok = ok;
 		c->fails = ok ? 0 : c->fails + 1;
-		c->due = now_ms() + (p->ever_healthy ? c->interval_ms : FAST_CHECK_MS);
+		c->due = clock_ms() + (p->ever_healthy ? c->interval_ms : FAST_CHECK_MS);
 		if (proc_ready(sv, p) != was) {
 			sv->dirty = 1;
 			if (!was) {
 				p->ever_healthy = 1;
-				p->healthy_since = now_ms();
+				p->healthy_since = clock_ms();
 				logf_("%s: healthy", p->name);
 				rt_event(sv->envdir, "healthy", "%s", p->name);
 			} else {
@@ -512,7 +500,7 @@ static void check_done(struct sv *sv, struct check *c, int ok)
 /* Drive a check in flight: its socket was ready, or its time may be up. */
 static void check_step(struct sv *sv, struct check *c, int ready)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	int rc;
 
 	if (!ready && now < hcheck_deadline(c->h))
@@ -525,7 +513,7 @@ static void check_step(struct sv *sv, struct check *c, int ready)
 /* Start the checks that are due. */
 static void checks_tick(struct sv *sv)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
@@ -582,7 +570,7 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 {
 	struct proc *old = d->primary, *new = d->replica;
 	struct strbuf err = STRBUF_INIT;
-	long long t0 = now_ms();
+	long long t0 = clock_ms();
 
 	logf_("%s: failover: %s; fencing %s, promoting %s", d->name, why, old->name, new->name);
 	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->name, why,
@@ -605,9 +593,9 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	d->replica = NULL;
 	d->failovers++;
 	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
-		 new->name, now_ms() - t0, why);
+		 new->name, clock_ms() - t0, why);
 	pthread_mutex_unlock(&sv->lock);
-	logf_("%s: %s is the primary (promoted in %lld ms)", d->name, new->name, now_ms() - t0);
+	logf_("%s: %s is the primary (promoted in %lld ms)", d->name, new->name, clock_ms() - t0);
 	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->name, new->name);
 	strbuf_release(&err);
 }
@@ -628,7 +616,7 @@ static int probe_ok(struct proc *p, int answered)
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
-	long long now = now_ms();
+	long long now = clock_ms();
 	int promote, ok;
 
 	pthread_mutex_lock(&sv->lock);
@@ -754,7 +742,7 @@ static void begin_stop(struct sv *sv)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
-	sv->stop_deadline = now_ms() + STOP_GRACE_MS;
+	sv->stop_deadline = clock_ms() + STOP_GRACE_MS;
 	logf_("stopping everything");
 	for (size_t i = sv->nr; i-- > 0;) {
 		struct proc *p = &sv->procs[i];
@@ -849,7 +837,7 @@ fail:
 
 static long long schedule(struct sv *sv)
 {
-	long long now = now_ms(), next = now + 500;
+	long long now = clock_ms(), next = now + 500;
 
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
@@ -934,11 +922,11 @@ static void loop(struct sv *sv)
 	static struct check *owner[MAX_POLL];
 
 	while (!(sv->stopping && all_stopped(sv))) {
-		long long next = check_deadlines(sv, schedule(sv)), timeout = next - now_ms();
+		long long next = check_deadlines(sv, schedule(sv)), timeout = next - clock_ms();
 		size_t n = poll_set(sv, fds, owner);
 		uint64_t v;
 
-		if (sv->stopping && now_ms() >= sv->stop_deadline)
+		if (sv->stopping && clock_ms() >= sv->stop_deadline)
 			for (size_t i = 0; i < sv->nr; i++)
 				kill_proc(sv, &sv->procs[i], SIGKILL);
 		if (timeout < 0)

@@ -92,7 +92,8 @@ if [ -x "$LOADTEST" ]; then
 	PROVISIONER=$PROVISIONER "$LOADTEST" run "$SOURCE_DIR/loadtest/smoke.yaml" --env rt-main --no-progress \
 		--json "$OUT/lt.json" --tap "$OUT/lt.tap" --junit "$OUT/lt.xml" --html "$OUT/lt.html" >"$OUT/lt.out" 2>&1
 	is "$?:$(json "$OUT/lt.json" 'd["requests"] >= 140 and d["errors"]["total"] == 0')" "0:True" \
-		"loadtest --env: the smoke scenario through the gateway (TLS, basic auth), its thresholds hold"
+		"loadtest --env: the smoke scenario through the gateway (TLS, basic auth), its thresholds hold" ||
+		sed 's/^/#   /' "$OUT/lt.out" | tail -30
 else
 	skip "$LOADTEST is not built" "loadtest --env"
 fi

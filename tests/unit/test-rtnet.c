@@ -7,6 +7,7 @@
  * test's pid, the subnet is a free one from 10.213.240.0/24 up, and all
  * that was made is removed at the end whatever failed on the way.
  */
+#include "clock.h"
 #include "fsutil.h"
 #include "rt-net.h"
 #include "strbuf.h"
@@ -91,14 +92,6 @@ static int count_str(const char *text, const char *needle)
 	return n;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int enter_ns(const char *name)
 {
 	char *path = xasprintf("/run/netns/%s", name);
@@ -144,13 +137,13 @@ out:
 /* connect_ok() retried until it succeeds or `ms` have passed. */
 static int connect_within(const char *addr, int port, int ms)
 {
-	double end = now_ms() + ms;
+	double end = clock_ms() + ms;
 
 	do {
 		if (connect_ok(addr, port, 200))
 			return 1;
 		usleep(20000);
-	} while (now_ms() < end);
+	} while (clock_ms() < end);
 	return 0;
 }
 
@@ -396,10 +389,10 @@ static void test_create(void)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	char *cidr = xasprintf("10.213.%d.0/24", subnet);
-	double t = now_ms();
+	double t = clock_ms();
 	int ret = rt_net_create(&net, &err), e = 0;
 
-	t = now_ms() - t;
+	t = clock_ms() - t;
 	tap_ok(ret == 0, "create succeeds %s", err.buf);
 	tap_diag("create of 3 namespaces took %.1f ms", t);
 	check_made("after create");
@@ -415,10 +408,10 @@ static void test_create(void)
 	       net.ns[1].name);
 	tap_ok(connect_ok(net.ns[1].addr, PORT, 1000), "... while the host still reaches it");
 
-	t = now_ms();
+	t = clock_ms();
 	ret = rt_net_create(&net, &err);
 	tap_ok(ret == 0, "create again succeeds %s", err.buf);
-	tap_diag("create again (nothing to do) took %.1f ms", now_ms() - t);
+	tap_diag("create again (nothing to do) took %.1f ms", clock_ms() - t);
 	check_made("after create again");
 	check_reach("after create again");
 	strbuf_release(&err);
@@ -470,10 +463,10 @@ static void test_destroy(void)
 	int ret;
 
 	stop_listeners();
-	t = now_ms();
+	t = clock_ms();
 	ret = rt_net_destroy(&net, &err);
 	tap_ok(ret == 0, "destroy succeeds %s", err.buf);
-	tap_diag("destroy of 3 namespaces took %.1f ms", now_ms() - t);
+	tap_diag("destroy of 3 namespaces took %.1f ms", clock_ms() - t);
 	check_gone(&net, "after destroy");
 	tap_is_int(rt_net_subnet_in_use(cidr, NULL), 0, "%s is free again", cidr);
 	ret = rt_net_destroy(&net, &err);

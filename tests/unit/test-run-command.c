@@ -8,6 +8,7 @@
  * We make ourselves a child subreaper, so grandchildren orphaned by a test
  * come to us and are reaped at the end: nothing is left behind.
  */
+#include "clock.h"
 #include "fsutil.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -32,21 +33,6 @@
 
 static char *tmpdir;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static char *tmp_path(const char *name)
 {
 	return path_join(tmpdir, name);
@@ -70,10 +56,10 @@ static size_t count_marked(const char *value)
 /* Wait up to ms for exactly `want` processes to carry the marker. */
 static int wait_marked(const char *value, size_t want, int ms)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = clock_ms() + ms;
 
 	while (count_marked(value) != want) {
-		if (now_ms() > deadline)
+		if (clock_ms() > deadline)
 			return 0;
 		sleep_ms(10);
 	}
@@ -291,10 +277,10 @@ static void test_stop_group(void)
 
 	start_env(&cp, stubborn, env);
 	tap_ok(wait_marked(mark, 2, 5000), "a shell ignoring SIGTERM runs its sleep");
-	t0 = now_ms();
+	t0 = clock_ms();
 	status = stop_command(&cp, 300);
 	tap_ok(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
-	       now_ms() - t0 >= 290, "after the grace period stop_command uses SIGKILL");
+	       clock_ms() - t0 >= 290, "after the grace period stop_command uses SIGKILL");
 	tap_ok(wait_marked(mark, 0, 2000), "and its group is gone");
 	free(env);
 	free(mark);
@@ -310,12 +296,12 @@ static void test_wait_timeout(void)
 
 	cp.argv = argv;
 	start_command(&cp, &err);
-	t0 = now_ms();
+	t0 = clock_ms();
 	tap_is_int(wait_command_timeout(&cp, 100, &status), 1, "wait_command_timeout times out");
-	tap_ok(now_ms() - t0 >= 90 && now_ms() - t0 < 350, "after about the time asked");
+	tap_ok(clock_ms() - t0 >= 90 && clock_ms() - t0 < 350, "after about the time asked");
 	tap_is_int(wait_command_timeout(&cp, 5000, &status), 0, "then sees it exit");
 	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "with its status");
-	tap_ok(now_ms() - t0 < 2000, "as soon as it exits, not at the timeout");
+	tap_ok(clock_ms() - t0 < 2000, "as soon as it exits, not at the timeout");
 	strbuf_release(&err);
 }
 
@@ -399,10 +385,10 @@ static void test_capture(void)
 
 	/* the marker in our environment marks the children; the search skips us */
 	setenv(MARK, mark, 1);
-	t0 = now_ms();
+	t0 = clock_ms();
 	tap_is_int(run_command_capture(slow, &out, 200, &err), -1, "a slow command times out");
 	unsetenv(MARK);
-	tap_ok(now_ms() - t0 < 2000, "at about the timeout");
+	tap_ok(clock_ms() - t0 < 2000, "at about the timeout");
 	tap_ok(strstr(err.buf, "'sh' timed out after 200 ms") != NULL, "saying so: %s", err.buf);
 	tap_ok(wait_marked(mark, 0, 2000), "and its whole group was killed");
 	strbuf_reset(&err);
