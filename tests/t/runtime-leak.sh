@@ -11,6 +11,9 @@ pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
 [ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and PostgreSQL runs as 'postgres')"
+# One run of this script at a time on a machine (two checkouts testing at
+# once): its environments' names, namespaces and links are machine-wide.
+exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
 chmod 711 "$TEST_DIR"
 
 cycles=${LEAK_CYCLES:-20}

@@ -16,6 +16,9 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not 
 command -v curl >/dev/null || skip_all "curl is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and PostgreSQL runs as 'postgres')"
+# One run of this script at a time on a machine (two checkouts testing at
+# once): its environments' names, namespaces and links are machine-wide.
+exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
 
 # PostgreSQL and the services run as other users: they must reach the state dir
 chmod 711 "$TEST_DIR"
