@@ -216,8 +216,26 @@ static int set_serial(X509 *cert)
 	return ok;
 }
 
-/* A version 3 certificate for key: serial, validity, subject; no issuer yet. */
-static X509 *new_cert(EVP_PKEY *key, const char *common_name, unsigned days)
+/*
+ * X.509 allows at most 64 characters in a common name (RFC 5280's
+ * ub-common-name); OpenSSL's own message for a longer one is an ASN.1
+ * encoding error that names neither the field nor the limit.
+ */
+#define CN_MAX 64
+
+static int check_cn(const char *common_name, struct strbuf *err)
+{
+	if (strlen(common_name) <= CN_MAX)
+		return 0;
+	strbuf_addf(err, "common name '%s' is longer than %d characters", common_name, CN_MAX);
+	return -1;
+}
+
+/*
+ * A version 3 certificate for key: serial, validity, subject (CN, and O
+ * when given); no issuer yet.
+ */
+static X509 *new_cert(EVP_PKEY *key, const char *common_name, const char *org, unsigned days)
 {
 	X509 *cert = X509_new();
 	int day_count = days > INT_MAX ? INT_MAX : (int)days;
@@ -225,6 +243,8 @@ static X509 *new_cert(EVP_PKEY *key, const char *common_name, unsigned days)
 	if (!cert || !X509_set_version(cert, X509_VERSION_3) || !set_serial(cert) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(cert), -300) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(cert), day_count, 0, NULL) ||
+	    (org && !X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "O", MBSTRING_UTF8,
+						(const unsigned char *)org, -1, -1, 0)) ||
 	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_UTF8,
 					(const unsigned char *)common_name, -1, -1, 0) ||
 	    !X509_set_pubkey(cert, key)) {
@@ -353,10 +373,12 @@ int pki_make_ca(const char *key_path, const char *cert_path, const char *common_
 	int ret = -1;
 
 	ERR_clear_error();
+	if (check_cn(common_name, err) < 0)
+		return -1;
 	key = new_key(key_path, err);
 	if (!key)
 		goto out;
-	cert = new_cert(key, common_name, days);
+	cert = new_cert(key, common_name, "provisioner CA", days);
 	if (!cert || !X509_set_issuer_name(cert, X509_get_subject_name(cert)) ||
 	    !add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
 	    !add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
@@ -401,12 +423,12 @@ int pki_make_server_cert(const char *ca_key, const char *ca_cert, const char *ke
 	int ret = -1;
 
 	ERR_clear_error();
-	if (load_ca(ca_key, ca_cert, &ca_pkey, &ca, err) < 0)
+	if (check_cn(common_name, err) < 0 || load_ca(ca_key, ca_cert, &ca_pkey, &ca, err) < 0)
 		goto out;
 	key = new_key(key_path, err);
 	if (!key)
 		goto out;
-	cert = new_cert(key, common_name, days);
+	cert = new_cert(key, common_name, "provisioner", days);
 	if (!cert || !X509_set_issuer_name(cert, X509_get_subject_name(ca)) ||
 	    !add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") ||

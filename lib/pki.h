@@ -30,7 +30,9 @@ int pki_random_token(char *buf, size_t len);
 /*
  * A self-signed CA: random 128-bit positive serial, SHA-256, valid for
  * `days`; basicConstraints critical CA:TRUE pathlen:0, keyUsage critical
- * keyCertSign,cRLSign, subjectKeyIdentifier. Returns 0 or -1 with err.
+ * keyCertSign,cRLSign, subjectKeyIdentifier; subject O=provisioner CA and
+ * CN=common_name (at most 64 characters, X.509's limit: a longer one is an
+ * error naming it). Returns 0 or -1 with err.
  */
 int pki_make_ca(const char *key_path, const char *cert_path, const char *common_name,
 		unsigned days, struct strbuf *err);

@@ -801,16 +801,15 @@ static int prepare_pki(struct rt_plan *p, struct strbuf *err)
 {
 	const char *dns[] = { "gateway", "localhost", p->m->env_name, NULL };
 	const char *ips[] = { p->gw_addr, NULL };
-	char *cn;
-	int ret;
 
 	if (!p->m->gateway.tls || !p->m->gateway.routes.nr)
 		return 0;
 	if (access(p->ca_cert, F_OK) || access(p->ca_key, F_OK)) {
-		cn = xasprintf("provisioner CA for %s", p->m->env_name);
-		ret = pki_make_ca(p->ca_key, p->ca_cert, cn, CERT_DAYS, err);
-		free(cn);
-		if (ret < 0)
+		/*
+		 * The name alone (at most 63 characters) fits X.509's 64; the
+		 * CA says what it is in O ("provisioner CA").
+		 */
+		if (pki_make_ca(p->ca_key, p->ca_cert, p->m->env_name, CERT_DAYS, err) < 0)
 			return -1;
 		unlink(p->gw_cert);
 	}

@@ -86,6 +86,34 @@ static char *pool_last_path(int netns)
 	return netns && geteuid() == 0 ? xstrdup("/run/lock/provisioner-pool.last") : NULL;
 }
 
+/*
+ * Loopback environments of another state directory (another user, another
+ * checkout's tests) take their index from their own pool: a block whose
+ * addresses already listen is theirs. /proc/net/tcp lists this network
+ * namespace's sockets; addresses are hex in host byte order on the
+ * machines we run on (little-endian: 127.77.N.x reads "xxNN4D7F").
+ */
+static int loopback_block_in_use(int index)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[256];
+	int hit = 0;
+
+	if (!f)
+		return 0;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		unsigned addr, port, st;
+
+		if (sscanf(line, " %*u: %8X:%4X %*8X:%*4X %2X", &addr, &port, &st) != 3)
+			continue;
+		/* 0A is TCP_LISTEN */
+		hit = st == 0x0A && (addr & 0xff) == 127 && ((addr >> 8) & 0xff) == 77 &&
+		      (int)((addr >> 16) & 0xff) == index;
+	}
+	fclose(f);
+	return hit;
+}
+
 int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 {
 	unsigned char used[POOL_MAX + 1] = { 0 };
@@ -106,6 +134,8 @@ int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 			continue;
 		snprintf(cidr, sizeof(cidr), "10.213.%d.0/24", i);
 		if (netns && rt_net_subnet_in_use(cidr, NULL) != 0)
+			continue;
+		if (!netns && loopback_block_in_use(i))
 			continue;
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%d\n", i);

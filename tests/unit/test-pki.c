@@ -334,6 +334,18 @@ static void test_errors(void)
 	expect_error(pki_make_ca(nodir, ca_crt, "x", DAYS, &err), &err, want,
 		     "a key in a directory that does not exist");
 	free(want);
+	expect_error(pki_make_ca(other_key, other_crt,
+				 "a-name-of-sixty-five-characters-which-is-one-more-than-x509-allow",
+				 DAYS, &err), &err, "is longer than 64 characters",
+		     "a common name over X.509's 64 characters is refused by name");
+	expect_error(pki_make_server_cert(ca_key, ca_crt, key, crt,
+					  "a-name-of-sixty-five-characters-which-is-one-more-than-x509-allow",
+					  NULL, NULL, DAYS, &err), &err, "is longer than 64 characters",
+		     "and for a server certificate too");
+	tap_ok(pki_make_ca(other_key, other_crt,
+			   "observatory-feature-jira-1234-login-page-with-sso-and-m-abcdef12",
+			   DAYS, &err) == 0, "a CA named by a 64-character name");
+	strbuf_reset(&err);
 	pki_make_ca(other_key, other_crt, "other CA", DAYS, &err);
 	expect_error(pki_make_server_cert(other_key, ca_crt, key, crt, "x", NULL, NULL, DAYS, &err),
 		     &err, "is not the key of", "a CA key that is not the CA's");
