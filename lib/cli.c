@@ -458,10 +458,16 @@ static void add_options_help(struct strbuf *sb, const struct cli_option *opts)
 	static const struct cli_option help_opt =
 		{ .type = CLI_OPT_BOOL, .short_name = 'h', .long_name = "help", .help = "show this help" };
 
+	int groups = 0;
+
 	if (!opts || opts[0].type != CLI_OPT_GROUP)
 		strbuf_addstr(sb, "\noptions:\n");
-	for (const struct cli_option *o = opts; o && o->type != CLI_OPT_END; o++)
+	for (const struct cli_option *o = opts; o && o->type != CLI_OPT_END; o++) {
 		add_option_help(sb, o);
+		groups |= !is_option(o);
+	}
+	if (groups)
+		strbuf_addch(sb, '\n');   /* not in the last group */
 	add_option_help(sb, &help_opt);
 }
 
@@ -470,8 +476,15 @@ static void add_exits_help(struct strbuf *sb, const struct cli_exit *exits)
 	if (!exits || !exits[0].meaning)
 		return;
 	strbuf_addstr(sb, "\nexit status:\n");
-	for (const struct cli_exit *e = exits; e->meaning; e++)
-		strbuf_addf(sb, "  %-4d %s\n", e->status, e->meaning);
+	for (const struct cli_exit *e = exits; e->meaning; e++) {
+		strbuf_addf(sb, "  %-4d ", e->status);
+		for (const char *s = e->meaning; *s; s++)
+			if (*s == '\n')
+				strbuf_addstr(sb, "\n       ");   /* under the meaning's first line */
+			else
+				strbuf_addch(sb, *s);
+		strbuf_addch(sb, '\n');
+	}
 }
 
 static void add_usage(struct strbuf *sb, const char *lead, const struct cli_prog *prog,

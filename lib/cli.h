@@ -106,7 +106,7 @@ void cli_options_release(const struct cli_option *opts);
 
 /* --- commands and programs ------------------------------------------------- */
 
-/* One line of an exit-status table; a table ends with { 0, NULL }. */
+/* One row of an exit-status table (`meaning` may have lines); a table ends with { 0, NULL }. */
 struct cli_exit {
 	int status;
 	const char *meaning;
