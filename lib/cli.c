@@ -192,11 +192,13 @@ static const struct cli_option *find_long(struct parser *p, const char *name, si
 	struct strbuf could = STRBUF_INIT;
 	size_t matches = 0;
 
-	for (const struct cli_option *o = p->opts; o && o->type != CLI_OPT_END; o++) {
+	for (const struct cli_option *o = p->opts; o && o->type != CLI_OPT_END; o++)
+		if (is_option(o) && o->long_name && strlen(o->long_name) == len &&
+		    !strncmp(o->long_name, name, len))
+			return o;
+	for (const struct cli_option *o = p->opts; len && o && o->type != CLI_OPT_END; o++) {
 		if (!is_option(o) || !o->long_name || strncmp(o->long_name, name, len))
 			continue;
-		if (!o->long_name[len])
-			return o;
 		strbuf_addf(&could, "%s--%s", matches ? ", " : "", o->long_name);
 		found = o;
 		matches++;
@@ -629,6 +631,9 @@ int cli_main(const struct cli_prog *prog, int argc, char **argv, void *data)
 		ctx.cmd = &help_cmd;
 	else if (!strcmp(first, "--version"))
 		ctx.cmd = &version_cmd;
+	else if (first[0] == '-')
+		error("unknown option '%s' (options follow the command; see '%s --help')", first,
+		      prog->name);
 	else if (!(ctx.cmd = cli_find_cmd(prog, first, &sb)))
 		error("%s", sb.buf);
 	strbuf_release(&sb);

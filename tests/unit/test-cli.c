@@ -16,7 +16,7 @@
 
 static struct {
 	const char *out;
-	int check, verbose, lines, format;
+	int check, verbose, verify, lines, format;
 	uint64_t timeout_ms;
 	struct strv headers;
 } opt;
@@ -27,6 +27,7 @@ static const struct cli_option render_options[] = {
 	OPT_STRING('o', "out", &opt.out, "DIR", "output directory"),
 	OPT_BOOL(0, "check", &opt.check, "compare instead of writing"),
 	OPT_BOOL('v', "verbose", &opt.verbose, "say more"),
+	OPT_BOOL(0, "verify", &opt.verify, "check what was written"),
 	OPT_INT('n', "lines", &opt.lines, "N", "lines to show", 0, 100),
 	OPT_CHOICE('f', "format", &opt.format, "FORMAT", "text or json", formats),
 	OPT_GROUP("requests"),
@@ -166,6 +167,7 @@ static void test_errors(void)
 		{ "x --bogus", "unknown option '--bogus' for 'render' (see 'prog render --help')" },
 		{ "x --chekc", "unknown option '--chekc' for 'render' (did you mean '--check'?)" },
 		{ "x --verbos=1", "option '--verbose' takes no value" },
+		{ "x --ver", "ambiguous option '--ver' (could be: --verbose, --verify)" },
 		{ "x -z", "unknown option '-z' for 'render' (see 'prog render --help')" },
 		{ "x --out", "option '--out' needs a value" },
 		{ "x -o", "option '-o' needs a value" },
