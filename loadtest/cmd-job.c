@@ -4,12 +4,11 @@
  * `loadtest merge` (see job.h). The scenario is checked first, as `run`
  * would read it, so a Job is never rendered for a file that cannot run.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cmd.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "job.h"
@@ -22,54 +21,24 @@
 #define LOADTEST_VERSION "0"
 #endif
 
-enum { O_PARALLEL = 3000, O_IMAGE, O_TARGET, O_NAME, O_NS, O_CLAIM, O_SC, O_SECRET };
+static struct job_opts jo = JOB_OPTS_INIT;
+static const char *output;
+static int parallel;
 
-static const struct option long_options[] = {
-	{ "parallel", required_argument, NULL, O_PARALLEL },
-	{ "image", required_argument, NULL, O_IMAGE },
-	{ "target", required_argument, NULL, O_TARGET },
-	{ "name", required_argument, NULL, O_NAME },
-	{ "namespace", required_argument, NULL, O_NS },
-	{ "claim", required_argument, NULL, O_CLAIM },
-	{ "storage-class", required_argument, NULL, O_SC },
-	{ "secret", required_argument, NULL, O_SECRET },
-	{ "output", required_argument, NULL, 'o' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option job_options[] = {
+	OPT_INT(0, "parallel", &parallel, "N", "copies, each a 1/N share of the load (required)",
+		1, JOB_PARALLEL_MAX),
+	OPT_STRING(0, "image", &jo.image, "IMG", "holds /usr/bin/loadtest (default loadtest:VERSION)"),
+	OPT_STRING(0, "target", &jo.target, "URL", "instead of the scenario file's target"),
+	OPT_STRING(0, "name", &jo.name, "NAME", "the Job's name (default loadtest-SCENARIO)"),
+	OPT_STRING(0, "namespace", &jo.namespace_, "NS", "the Job's namespace (default: kubectl's)"),
+	OPT_STRING(0, "claim", &jo.results_claim, "PVC", "an existing claim for the results"),
+	OPT_STRING(0, "storage-class", &jo.storage_class, "SC", "of the claim rendered for the results"),
+	OPT_STRING(0, "secret", &jo.secret, "NAME",
+		   "a Secret whose key 'authorization' is sent as the Authorization header"),
+	OPT_STRING('o', "output", &output, "FILE", "write the manifests to FILE (default: stdout)"),
+	OPT_END(),
 };
-
-static const char usage_line[] =
-	"usage: loadtest render-job SCENARIO --parallel N [--image IMG] [--target URL] [--name NAME]\n"
-	"         [--namespace NS] [--claim PVC] [--storage-class SC] [--secret NAME] [-o FILE]";
-
-static void parse(struct job_opts *jo, const char **outp, int argc, char **argv)
-{
-	char *end;
-	long n;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", long_options, NULL)) != -1) {
-		switch (c) {
-		case O_PARALLEL:
-			n = strtol(optarg, &end, 10);
-			if (!*optarg || *end || n < 1 || n > JOB_PARALLEL_MAX)
-				die("--parallel: '%s' is not between 1 and %d", optarg, JOB_PARALLEL_MAX);
-			jo->parallel = (unsigned)n;
-			break;
-		case O_IMAGE: jo->image = optarg; break;
-		case O_TARGET: jo->target = optarg; break;
-		case O_NAME: jo->name = optarg; break;
-		case O_NS: jo->namespace_ = optarg; break;
-		case O_CLAIM: jo->results_claim = optarg; break;
-		case O_SC: jo->storage_class = optarg; break;
-		case O_SECRET: jo->secret = optarg; break;
-		case 'o': *outp = optarg; break;
-		default: die("%s", usage_line);
-		}
-	}
-	if (optind + 1 != argc)
-		die("%s", usage_line);
-}
 
 /* The body files the scenario names, read as `run` would read them. */
 static struct job_file *body_files(const struct plan *p, size_t *nr)
@@ -93,24 +62,23 @@ static struct job_file *body_files(const struct plan *p, size_t *nr)
 	return v;
 }
 
-enum lt_exit cmd_job(int argc, char **argv)
+static enum cli_result job_exec(struct cli_ctx *ctx)
 {
-	struct job_opts jo = JOB_OPTS_INIT;
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
-	struct plan p;
-	const char *outp = NULL, *file, *base;
+	const char *file = ctx->argv[0], *base;
 	struct job_file *files;
-	enum lt_exit rc = LT_OK;
+	enum cli_result res = CLI_OK;
+	struct plan p;
 
-	jo.parallel = 0;
-	parse(&jo, &outp, argc, argv);
-	if (!jo.parallel)
-		die("--parallel N is required");
-	file = argv[optind];
+	if (!parallel)
+		return error("--parallel N is required"), CLI_USAGE;
+	jo.parallel = (unsigned)parallel;
 	if (load_plan(&p, file) < 0)
-		return LT_USAGE;
-	if (strbuf_read_file(&text, file, 1u << 20) < 0)
-		die_errno("cannot read '%s'", file);
+		return CLI_USAGE;
+	if (strbuf_read_file(&text, file, 1u << 20) < 0) {
+		plan_release(&p);
+		return error_errno("cannot read '%s'", file), CLI_USAGE;
+	}
 	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	files = body_files(&p, &jo.nr_files);
 	jo.files = files;
@@ -118,19 +86,37 @@ enum lt_exit cmd_job(int argc, char **argv)
 	jo.scenario_text = text.buf;
 	if (!jo.image)
 		jo.image = "loadtest:" LOADTEST_VERSION;
-	if (job_render(&out, &jo, &err) < 0) {
-		error("%s", err.buf);
-		rc = LT_USAGE;
-	} else if (outp && strcmp(outp, "-")) {
-		if (write_file_atomic(outp, out.buf, out.len, 0644) < 0)
-			rc = error_errno("cannot write '%s'", outp) ? LT_FAILED : LT_FAILED;
-	} else {
+	if (job_render(&out, &jo, &err) < 0)
+		res = (error("%s", err.buf), CLI_USAGE);
+	else if (output && strcmp(output, "-") && write_file_atomic(output, out.buf, out.len, 0644) < 0)
+		res = (error_errno("cannot write '%s'", output), CLI_FAILED);
+	else if (!output || !strcmp(output, "-"))
 		fwrite(out.buf, 1, out.len, stdout);
-	}
 	free(files);
 	plan_release(&p);
 	strbuf_release(&text);
 	strbuf_release(&out);
 	strbuf_release(&err);
-	return rc;
+	return res;
 }
+
+static const struct cli_exit job_exits[] = {
+	{ 0, "written" },
+	{ 1, "the output could not be written" },
+	{ 2, "usage or input error (the scenario, a name Kubernetes refuses)" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd lt_job_cmd = {
+	.name = "render-job",
+	.args = "SCENARIO --parallel N [--image IMG] [--target URL] [--name NAME]\n"
+		"         [--namespace NS] [--claim PVC] [--storage-class SC] [--secret NAME] [-o FILE]",
+	.summary = "a Kubernetes indexed Job that runs N copies of a scenario",
+	.help = "Copy I runs 'loadtest run SCENARIO --shard I/N' and writes its result to\n"
+		"a ReadWriteMany claim; collect them and add them up with 'loadtest merge'.\n"
+		"The scenario and its body files go into an immutable ConfigMap.",
+	.options = job_options,
+	.min_args = 1, .max_args = 1,
+	.exits = job_exits,
+	.exec = job_exec,
+};

@@ -3,51 +3,72 @@
  * (the pods of a rendered Job, or runs on several machines) and report
  * them as one run, thresholds judged again on the sum.
  */
-#include <getopt.h>
 #include <stdlib.h>
 
-#include "cli.h"
+#include "cmd.h"
 #include "result.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "xalloc.h"
 
-static const struct option long_options[] = {
-	OUTPUT_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+static struct outputs out;
+
+static const struct cli_option merge_options[] = {
+	OUTPUT_OPTIONS(out),
+	OPT_END(),
 };
 
-enum lt_exit cmd_merge(int argc, char **argv)
+static enum cli_result merge_exec(struct cli_ctx *ctx)
 {
-	struct outputs out = { 0 };
 	struct strbuf err = STRBUF_INIT;
-	json_t **docs, *merged;
-	size_t nr;
-	int c, ok;
+	json_t **docs = xcalloc((size_t)ctx->argc, sizeof(*docs)), *merged = NULL;
+	size_t nr = 0;
+	enum cli_result res = CLI_USAGE;
+	int ok;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "q", long_options, NULL)) != -1)
-		if (!output_option(&out, c, optarg))
-			die("usage: loadtest merge [--json F] [--tap F] [--junit F] [--html F] [-q] RESULT...");
-	if (optind >= argc)
-		die("usage: loadtest merge [--json F] [--tap F] [--junit F] [--html F] [-q] RESULT...");
-	check_outputs(&out);
-	nr = (size_t)(argc - optind);
-	docs = xcalloc(nr, sizeof(*docs));
-	for (size_t i = 0; i < nr; i++)
-		if (!(docs[i] = result_load(argv[optind + (int)i], &err)))
-			die("%s", err.buf);
+	if (check_outputs(&out) < 0)
+		goto out;
+	for (; nr < (size_t)ctx->argc; nr++)
+		if (!(docs[nr] = result_load(ctx->argv[nr], &err))) {
+			error("%s", err.buf);
+			goto out;
+		}
 	merged = result_merge(docs, nr, &err);
-	if (!merged)
-		die("cannot merge: %s", err.buf);
+	if (!merged) {
+		error("cannot merge: %s", err.buf);
+		goto out;
+	}
 	ok = result_judge(merged, NULL, &err);
 	if (ok < 0)
-		die("cannot judge the thresholds: %s", err.buf);
-	c = write_outputs(&out, merged);
+		error("cannot judge the thresholds: %s", err.buf);
+	else if (write_outputs(&out, merged) < 0 || !ok)
+		res = CLI_FAILED;
+	else
+		res = CLI_OK;
+out:
 	json_decref(merged);
 	for (size_t i = 0; i < nr; i++)
 		json_decref(docs[i]);
 	free(docs);
 	strbuf_release(&err);
-	return c < 0 || !ok ? LT_FAILED : LT_OK;
+	return res;
 }
+
+static const struct cli_exit merge_exits[] = {
+	{ 0, "every threshold held on the sum" },
+	{ 1, "a threshold failed, or a report could not be written" },
+	{ 2, "usage or input error (a file that is not a loadtest result)" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd lt_merge_cmd = {
+	.name = "merge",
+	.args = "[--json F] [--tap F] [--junit F] [--html F] [-q] RESULT.json...",
+	.summary = "add up the results of copies of one test and judge the thresholds on the sum",
+	.help = "The copies are the pods of a Job 'render-job' wrote, or runs on several\n"
+		"machines: histograms add up bucket by bucket, timelines second by second.",
+	.options = merge_options,
+	.min_args = 1, .max_args = -1,
+	.exits = merge_exits,
+	.exec = merge_exec,
+};

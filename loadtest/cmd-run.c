@@ -4,7 +4,6 @@
  * environment the provisioner stood up), run it, judge the thresholds and
  * write the reports.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -16,7 +15,7 @@
 
 #include <openssl/evp.h>
 
-#include "cli.h"
+#include "cmd.h"
 #include "diag.h"
 #include "engine.h"
 #include "net.h"
@@ -24,6 +23,7 @@
 #include "run-command.h"
 #include "scenario.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "units.h"
 #include "usage.h"
 #include "xalloc.h"
@@ -40,122 +40,91 @@ static void on_signal(int sig)
 
 struct run_opts {
 	struct outputs out;
-	const char *target, *env, *cacert, *method, *body, *timeout, *duration, *rate;
+	const char *target, *env, *cacert, *method, *body;
 	char *env_cacert;           /* owned: the CA file --env found */
-	int insecure, no_progress;
-	long conns, threads;
+	int insecure, no_progress, conns, threads;
+	uint64_t duration_ms, timeout_ms;
+	double rate;
 	unsigned shard, shards;
-	char **headers, **thresholds;
-	size_t nr_headers, nr_thresholds;
+	struct strv headers, thresholds;
 };
 
-enum { OPT_TARGET = 2000, OPT_ENV, OPT_CACERT, OPT_INSECURE, OPT_BODY, OPT_TIMEOUT,
-       OPT_THRESHOLD, OPT_NO_PROGRESS, OPT_SHARD };
+static struct run_opts opts;
 
-static const struct option long_options[] = {
-	{ "connections", required_argument, NULL, 'c' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "threads", required_argument, NULL, 't' },
-	{ "rate", required_argument, NULL, 'R' },
-	{ "method", required_argument, NULL, 'm' },
-	{ "header", required_argument, NULL, 'H' },
-	{ "body", required_argument, NULL, OPT_BODY },
-	{ "target", required_argument, NULL, OPT_TARGET },
-	{ "env", required_argument, NULL, OPT_ENV },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	OUTPUT_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
-};
-
-static void push(char ***v, size_t *nr, char *s)
-{
-	*v = xreallocarray(*v, *nr + 1, sizeof(**v));
-	(*v)[(*nr)++] = s;
-}
-
-static long int_arg(const char *opt, const char *s, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (!*s || *end || v < lo || v > hi)
-		die("%s: '%s' is not a whole number between %ld and %ld", opt, s, lo, hi);
-	return v;
-}
-
-static void shard_arg(struct run_opts *o, const char *s)
-{
-	unsigned i, n;
-	int used = 0;
-
-	if (sscanf(s, "%u/%u%n", &i, &n, &used) != 2 || s[used] || !n || i >= n || n > 100000)
-		die("--shard: '%s' is not I/N with 0 <= I < N", s);
-	o->shard = i;
-	o->shards = n;
-}
-
-static void parse_args(struct run_opts *o, int argc, char **argv, int adhoc)
-{
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, adhoc ? "c:d:t:R:m:H:q" : "H:q", long_options,
-				NULL)) != -1) {
-		if (output_option(&o->out, c, optarg))
-			continue;
-		switch (c) {
-		case 'c': o->conns = int_arg("-c", optarg, 1, 100000); break;
-		case 'd': o->duration = optarg; break;
-		case 't': o->threads = int_arg("-t", optarg, 1, 256); break;
-		case 'R': o->rate = optarg; break;
-		case 'm': o->method = optarg; break;
-		case 'H': push(&o->headers, &o->nr_headers, optarg); break;
-		case OPT_BODY: o->body = optarg; break;
-		case OPT_TARGET: o->target = optarg; break;
-		case OPT_ENV: o->env = optarg; break;
-		case OPT_CACERT: o->cacert = optarg; break;
-		case OPT_INSECURE: o->insecure = 1; break;
-		case OPT_TIMEOUT: o->timeout = optarg; break;
-		case OPT_THRESHOLD: push(&o->thresholds, &o->nr_thresholds, optarg); break;
-		case OPT_NO_PROGRESS: o->no_progress = 1; break;
-		case OPT_SHARD: shard_arg(o, optarg); break;
-		default:
-			die("see 'loadtest --help'");
-		}
-	}
-	if (o->target && o->env)
-		die("give --target or --env, not both");
-	if (!adhoc && (o->conns || o->duration || o->threads || o->rate || o->method || o->body))
-		die("-c, -d, -t, -R, -m and --body are for the ad-hoc mode; a scenario file sets them");
-}
-
-static uint64_t duration_arg(const char *opt, const char *s)
-{
-	uint64_t ms;
-	const char *why;
-
-	if (parse_duration_ms(s, &ms, &why) < 0 || !ms)
-		die("%s: '%s': %s", opt, s, ms ? why : "must be more than 0");
-	return ms * 1000000;
-}
-
-static double rate_arg(const char *s)
+/* -R: "5000", "5000/s" or "5000r/s" requests a second */
+static int parse_rate(const struct cli_option *opt, const char *s, struct strbuf *why)
 {
 	char *end;
 	double r = strtod(s, &end);
 
 	if (end == s || !isfinite(r) || r <= 0 ||
 	    (*end && strcmp(end, "/s") && strcmp(end, "r/s")))
-		die("-R: '%s' is not a rate such as 5000 or 5000/s", s);
-	if (r > 10e6)
-		die("-R: '%s' is more than 10000000/s", s);
-	return r;
+		strbuf_addstr(why, "not a rate such as 5000 or 5000/s");
+	else if (r > 10e6)
+		strbuf_addstr(why, "more than 10000000/s");
+	else
+		*(double *)opt->value = r;
+	return why->len ? -1 : 0;
 }
+
+/* --shard I/N */
+static int parse_shard(const struct cli_option *opt, const char *s, struct strbuf *why)
+{
+	struct run_opts *o = opt->value;
+	unsigned i, n;
+	int used = 0;
+
+	if (sscanf(s, "%u/%u%n", &i, &n, &used) != 2 || s[used] || !n || i >= n || n > 100000) {
+		strbuf_addstr(why, "not I/N with 0 <= I < N");
+		return -1;
+	}
+	o->shard = i;
+	o->shards = n;
+	return 0;
+}
+
+/* What the ad-hoc mode and `run` share. */
+#define COMMON_OPTIONS \
+	OPT_GROUP("requests"), \
+	OPT_STRING_LIST('H', "header", &opts.headers, "'K: V'", "add a request header (repeatable)"), \
+	OPT_DURATION(0, "timeout", &opts.timeout_ms, "DUR", "give up on a request after DUR; default 10s"), \
+	OPT_STRING(0, "cacert", &opts.cacert, "FILE", "trust this CA for https"), \
+	OPT_BOOL(0, "insecure", &opts.insecure, "trust any certificate"), \
+	OPT_CALLBACK(0, "shard", &opts, "I/N", \
+		     "run copy I of N: a 1/N share of every scenario's rate and connections", \
+		     parse_shard), \
+	OPT_GROUP("results"), \
+	OPT_STRING_LIST(0, "threshold", &opts.thresholds, "EXPR", \
+			"fail (exit 1) unless EXPR holds, e.g. 'p(99) < 200ms' (repeatable)"), \
+	OUTPUT_OPTIONS(opts.out), \
+	OPT_BOOL(0, "no-progress", &opts.no_progress, \
+		 "no progress line (there is none when stderr is not a terminal)")
+
+static const struct cli_option adhoc_options[] = {
+	OPT_GROUP("load"),
+	OPT_INT('c', "connections", &opts.conns, "N",
+		"connections (closed model), or the pool (open model); default 10", 1, 100000),
+	OPT_DURATION('d', "duration", &opts.duration_ms, "DUR",
+		     "how long to send, e.g. 10s, 1m30s; default 10s"),
+	OPT_INT('t', "threads", &opts.threads, "N", "event-loop threads; default 1", 1, 256),
+	OPT_CALLBACK('R', "rate", &opts.rate, "RATE",
+		     "open model at RATE requests/s (250, 250/s); default: closed model", parse_rate),
+	OPT_STRING('m', "method", &opts.method, "M",
+		   "HTTP method; default GET (POST when a body is given)"),
+	OPT_STRING(0, "body", &opts.body, "DATA|@FILE",
+		   "request body; ${seq} ${uuid} ${time} are replaced per request"),
+	COMMON_OPTIONS,
+	OPT_END(),
+};
+
+static const struct cli_option run_options[] = {
+	OPT_GROUP("target"),
+	OPT_STRING(0, "env", &opts.env, "NAME",
+		   "the target, CA and credentials of a stack 'provisioner up' stood up"),
+	OPT_STRING(0, "target", &opts.target, "URL", "instead of the scenario file's target"),
+	COMMON_OPTIONS,
+	OPT_END(),
+};
 
 static void read_body(struct plan_scenario *s, const char *arg)
 {
@@ -178,10 +147,10 @@ static void adhoc_plan(struct plan *p, struct run_opts *o)
 	struct plan_scenario *s = plan_add_scenario(p, "default");
 	struct load_model *m = &s->model;
 
-	m->duration_ns = o->duration ? duration_arg("-d", o->duration) : 10ull * 1000000000;
+	m->duration_ns = (o->duration_ms ? o->duration_ms : 10000) * 1000000ull;
 	m->threads = o->threads ? (unsigned)o->threads : 1;
-	if (o->rate) {
-		double r = rate_arg(o->rate);
+	if (o->rate > 0) {
+		double r = o->rate;
 
 		m->open = 1;
 		m->nr_stages = 1;
@@ -319,15 +288,15 @@ static void apply_common(struct plan *p, struct run_opts *o)
 	struct strbuf why = STRBUF_INIT;
 	const char *auth = getenv("LOADTEST_AUTH_HEADER");
 
-	for (size_t i = 0; i < o->nr_headers; i++)
-		header_arg(p, o->headers[i]);
+	for (size_t i = 0; i < o->headers.nr; i++)
+		header_arg(p, o->headers.v[i]);
 	if (auth && *auth)
 		plan_add_header(p, "Authorization", auth);
-	for (size_t i = 0; i < o->nr_thresholds; i++)
-		if (plan_add_threshold(&p->th, &p->nr_th, o->thresholds[i], &why) < 0)
-			die("--threshold '%s': %s", o->thresholds[i], why.buf);
-	if (o->timeout) {
-		uint64_t ns = duration_arg("--timeout", o->timeout);
+	for (size_t i = 0; i < o->thresholds.nr; i++)
+		if (plan_add_threshold(&p->th, &p->nr_th, o->thresholds.v[i], &why) < 0)
+			die("--threshold '%s': %s", o->thresholds.v[i], why.buf);
+	if (o->timeout_ms) {
+		uint64_t ns = o->timeout_ms * 1000000;
 
 		for (size_t i = 0; i < p->nr; i++)
 			p->v[i].timeout_ns = ns;
@@ -359,16 +328,40 @@ static int build_runs(struct scenario_run *runs, struct req_template *tmpl, cons
 	return 0;
 }
 
-static enum lt_exit run_plan(struct plan *p, const char *url, struct run_opts *o)
+struct progress {
+	uint64_t last_requests;
+	double last_s;
+};
+
+/* The engine's report, a few times a second, as one line rewritten in place. */
+static void show_progress(const struct engine_progress *ep, void *data)
+{
+	struct progress *pr = data;
+	double dt = ep->elapsed_s - pr->last_s;
+
+	if (ep->done) {
+		cli_progress_done();
+		return;
+	}
+	cli_progress("[%5.1fs/%.0fs] %llu requests, %.0f req/s, %llu errors", ep->elapsed_s,
+		     ep->total_s, (unsigned long long)ep->requests,
+		     dt > 0 ? (double)(ep->requests - pr->last_requests) / dt : 0.0,
+		     (unsigned long long)ep->errors);
+	pr->last_requests = ep->requests;
+	pr->last_s = ep->elapsed_s;
+}
+
+static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts *o)
 {
 	struct tls_opts tls = { .ca_file = o->cacert, .insecure = o->insecure };
 	struct engine_opts eo = { .stop = &stop_flag };
+	struct progress pr = { 0 };
 	struct scenario_run *runs = xcalloc(p->nr, sizeof(*runs));
 	struct req_template *tmpl = xcalloc(p->nr, sizeof(*tmpl));
 	struct strbuf err = STRBUF_INIT;
 	struct timespec started;
 	struct target t;
-	enum lt_exit rc = LT_USAGE;
+	enum cli_result rc = CLI_USAGE;
 	json_t *doc = NULL;
 	size_t built = 0;
 	int ok;
@@ -380,25 +373,28 @@ static enum lt_exit run_plan(struct plan *p, const char *url, struct run_opts *o
 	if (build_runs(runs, tmpl, p, &t, o) < 0)
 		goto out;
 	built = p->nr;
-	eo.progress = !o->no_progress && isatty(2);
+	if (cli_progress_wanted(o->no_progress)) {
+		eo.progress = show_progress;
+		eo.progress_data = &pr;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_REALTIME, &started);
 	if (engine_run(runs, p->nr, &eo, &err) < 0) {
 		error("%s", err.buf);
-		rc = LT_FAILED;
+		rc = CLI_FAILED;
 		goto out;
 	}
 	doc = result_build(p, runs, p->nr, url, &started);
 	ok = result_judge(doc, p, &err);
 	if (write_outputs(&o->out, doc) < 0)
-		rc = LT_FAILED;
+		rc = CLI_FAILED;
 	else if (stop_flag)
-		rc = LT_INTERRUPTED;
+		rc = CLI_INTERRUPTED;
 	else if (!json_integer_value(json_object_get(doc, "requests")))
-		rc = error("no request completed") ? LT_FAILED : LT_FAILED;
+		rc = error("no request completed") ? CLI_FAILED : CLI_FAILED;
 	else
-		rc = ok || o->shards > 1 ? LT_OK : LT_FAILED;   /* copies: merge judges */
+		rc = ok || o->shards > 1 ? CLI_OK : CLI_FAILED;   /* copies: merge judges */
 out:
 	json_decref(doc);
 	for (size_t i = 0; i < built; i++) {
@@ -413,36 +409,72 @@ out:
 	return rc;
 }
 
-enum lt_exit cmd_run(int argc, char **argv, int adhoc)
+static enum cli_result run(struct cli_ctx *ctx, int adhoc)
 {
-	struct run_opts o = { 0 };
+	struct run_opts *o = &opts;
 	struct plan p = { 0 };
 	char *url = NULL;
-	enum lt_exit rc;
+	enum cli_result rc;
 
-	parse_args(&o, argc, argv, adhoc);
-	check_outputs(&o.out);
-	if (optind + 1 != argc)
-		die(adhoc ? "give one URL (see 'loadtest --help')"
-			  : "usage: loadtest run SCENARIO [--env NAME | --target URL] [options]");
+	if (check_outputs(&o->out) < 0)
+		return CLI_USAGE;
+	if (o->target && o->env)
+		return error("give --target or --env, not both"), CLI_USAGE;
 	if (adhoc) {
-		if (o.env || o.target)
-			die("the ad-hoc mode takes the URL as its argument; --env and --target are for 'run'");
-		adhoc_plan(&p, &o);
-		url = xstrdup(argv[optind]);
-	} else if (load_plan(&p, argv[optind]) < 0) {
-		return LT_USAGE;
+		adhoc_plan(&p, o);
+		url = xstrdup(ctx->argv[0]);
+	} else if (load_plan(&p, ctx->argv[0]) < 0) {
+		return CLI_USAGE;
 	}
-	apply_common(&p, &o);
+	apply_common(&p, o);
 	if (!url)
-		url = o.env ? env_target(&p, &o, o.env) : xstrdup(o.target ? o.target : p.target ? p.target : "");
+		url = o->env ? env_target(&p, o, o->env) : xstrdup(o->target ? o->target : p.target ? p.target : "");
 	if (!*url)
-		die("no target: give --target URL or --env NAME, or set 'target' in '%s'", argv[optind]);
-	rc = run_plan(&p, url, &o);
+		die("no target: give --target URL or --env NAME, or set 'target' in '%s'", ctx->argv[0]);
+	rc = run_plan(&p, url, o);
 	free(url);
 	plan_release(&p);
-	free(o.headers);
-	free(o.thresholds);
-	free(o.env_cacert);
+	free(o->env_cacert);
+	o->env_cacert = NULL;
 	return rc;
 }
+
+static enum cli_result adhoc_exec(struct cli_ctx *ctx)
+{
+	return run(ctx, 1);
+}
+
+static enum cli_result run_exec(struct cli_ctx *ctx)
+{
+	return run(ctx, 0);
+}
+
+static const struct cli_exit run_exits[] = {
+	{ 0, "every threshold held (or this is a --shard copy: 'merge' judges)" },
+	{ 1, "a threshold failed, or no request completed" },
+	{ 2, "usage or input error: nothing was run and nothing written" },
+	{ 130, "interrupted: the reports of what ran are written" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd lt_adhoc_cmd = {
+	.args = "[-c CONNS] [-d DURATION] [-t THREADS] [-R RATE] [options] URL",
+	.summary = "load URL, like wrk: closed model, or open model with -R",
+	.options = adhoc_options,
+	.min_args = 1, .max_args = 1,
+	.exits = run_exits,
+	.exec = adhoc_exec,
+};
+
+const struct cli_cmd lt_run_cmd = {
+	.name = "run",
+	.args = "SCENARIO [--env NAME | --target URL] [options]",
+	.summary = "run the scenarios of a file at once and judge their thresholds",
+	.help = "The target is --target, else the stack 'provisioner status NAME' describes\n"
+		"(--env: URL, CA and credentials), else the file's 'target'. The number of\n"
+		"connections, the rate and the duration are the scenario file's.",
+	.options = run_options,
+	.min_args = 1, .max_args = 1,
+	.exits = run_exits,
+	.exec = run_exec,
+};

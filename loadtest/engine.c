@@ -696,28 +696,24 @@ static void worker_release(struct worker *w)
 		close(w->epfd);
 }
 
-static void progress_line(struct worker *ws, size_t nw, uint64_t start, uint64_t total_ns,
-			  uint64_t *last_req, uint64_t *last_t)
+static void report_progress(struct worker *ws, size_t nw, const struct engine_opts *o,
+			    uint64_t start, uint64_t total_ns, int done)
 {
-	uint64_t req = 0, errs = 0, now = clock_ns();
-	double el = (double)(now - start) / NS, dt = (double)(now - *last_t) / NS;
+	struct engine_progress p = {
+		.elapsed_s = (double)(clock_ns() - start) / NS, .total_s = (double)total_ns / NS,
+		.done = done,
+	};
 
 	for (size_t i = 0; i < nw; i++) {
-		req += __atomic_load_n(&ws[i].progress_requests, __ATOMIC_RELAXED);
-		errs += __atomic_load_n(&ws[i].progress_errors, __ATOMIC_RELAXED);
+		p.requests += __atomic_load_n(&ws[i].progress_requests, __ATOMIC_RELAXED);
+		p.errors += __atomic_load_n(&ws[i].progress_errors, __ATOMIC_RELAXED);
 	}
-	fprintf(stderr, "\r\033[K[%5.1fs/%.0fs] %llu requests, %.0f req/s, %llu errors", el,
-		(double)total_ns / NS, (unsigned long long)req,
-		dt > 0 ? (double)(req - *last_req) / dt : 0.0, (unsigned long long)errs);
-	*last_req = req;
-	*last_t = now;
+	o->progress(&p, o->progress_data);
 }
 
 static void wait_all(struct worker *ws, size_t nw, const struct engine_opts *o, uint64_t start,
 		     uint64_t total_ns)
 {
-	uint64_t last_req = 0, last_t = start;
-
 	if (o->progress) {
 		for (;;) {
 			size_t alive = 0;
@@ -726,10 +722,10 @@ static void wait_all(struct worker *ws, size_t nw, const struct engine_opts *o, 
 				alive += pthread_tryjoin_np(ws[i].tid, NULL) == EBUSY;
 			if (!alive)
 				break;
-			progress_line(ws, nw, start, total_ns, &last_req, &last_t);
+			report_progress(ws, nw, o, start, total_ns, 0);
 			usleep(500 * 1000);
 		}
-		fputs("\r\033[K", stderr);
+		report_progress(ws, nw, o, start, total_ns, 1);
 		return;
 	}
 	for (size_t i = 0; i < nw; i++)

@@ -102,8 +102,21 @@ struct scenario_run {
 	double target_rps;        /* out: the mean planned rate of this copy (open) */
 };
 
+/* How the run is going, all scenarios together. */
+struct engine_progress {
+	uint64_t requests, errors;        /* so far */
+	double elapsed_s, total_s;        /* since the start; the longest scenario's duration */
+	int done;                         /* the last report: every thread has finished */
+};
+
 struct engine_opts {
-	int progress;                     /* a progress line on stderr */
+	/*
+	 * Called about twice a second from the thread that called engine_run(),
+	 * then once with `done` set; NULL: not called. What to show, if anything,
+	 * is the caller's to decide.
+	 */
+	void (*progress)(const struct engine_progress *p, void *data);
+	void *progress_data;
 	volatile sig_atomic_t *stop;      /* set by a signal handler: end early */
 };
 

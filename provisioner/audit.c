@@ -15,19 +15,19 @@
 #include <string.h>
 #include <time.h>
 
-static const char *result_name(enum cmd_result res)
+static const char *result_name(enum cli_result res)
 {
 	switch (res) {
-	case CMD_OK: return "ok";
-	case CMD_FAILED: return "failed";
-	case CMD_USAGE: return "input-error";
-	case CMD_NEEDS_PERSON: return "needs-person";
-	case CMD_INTERRUPTED: return "interrupted";
+	case CLI_OK: return "ok";
+	case CLI_FAILED: return "failed";
+	case CLI_USAGE: return "input-error";
+	case CLI_NEEDS_PERSON: return "needs-person";
+	case CLI_INTERRUPTED: return "interrupted";
 	}
 	return "unknown";
 }
 
-void audit_record(const char *command, const struct env_model *m, enum cmd_result res,
+void audit_record(const char *command, const struct env_model *m, enum cli_result res,
 		  const char *detail)
 {
 	char *dir = state_dir(), *path, *line, *actor, *start;

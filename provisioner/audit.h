@@ -15,7 +15,7 @@
 
 #include "cmd.h"
 
-void audit_record(const char *command, const struct env_model *m, enum cmd_result res,
+void audit_record(const char *command, const struct env_model *m, enum cli_result res,
 		  const char *detail);
 
 #endif

@@ -24,30 +24,32 @@
 
 #define DOWN_LOCK_WAIT_MS 30000
 
-static const struct cmd_opt down_opts[] = {
+static int keep_logs;
+
+static const struct cli_option down_options[] = {
 	ENV_OPTS,
-	{ "keep-logs", 'k', 0, NULL, "keep the logs under STATE/logs/ENV-TIME" },
-	{ NULL },
+	OPT_BOOL('k', "keep-logs", &keep_logs, "keep the logs under STATE/logs/ENV-TIME"),
+	OPT_END(),
 };
 
-static enum cmd_result cmd_down_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_down_exec(struct cli_ctx *ctx)
 {
-	char *state = state_dir(), *name = rt_resolve_name(ctx, ctx->argv[0]), *envdir;
-	enum cmd_result res = CMD_OK;
+	char *state = state_dir(), *name = rt_resolve_name(ctx->argv[0]), *envdir;
+	enum cli_result res = CLI_OK;
 	struct strbuf err = STRBUF_INIT;
 	uint64_t t0 = clock_ns();
 
 	if (!state || !name) {
 		free(state);
 		free(name);
-		return CMD_USAGE;
+		return CLI_USAGE;
 	}
 	envdir = rt_env_dir(state, name);
 	if (!is_dir(envdir)) {
 		fprintf(stderr, "no environment '%s'; nothing to do\n", name);
-	} else if (rt_remove(state, name, cmd_flag(ctx, "keep-logs"), DOWN_LOCK_WAIT_MS, &err) < 0) {
+	} else if (rt_remove(state, name, keep_logs, DOWN_LOCK_WAIT_MS, &err) < 0) {
 		error("%s", err.buf);
-		res = CMD_FAILED;
+		res = CLI_FAILED;
 	} else {
 		printf("environment %s is down (%.2f s)\n", name, clock_since(t0));
 	}
@@ -58,18 +60,24 @@ static enum cmd_result cmd_down_exec(struct cmd_ctx *ctx)
 	return res;
 }
 
-const struct cmd_entry cmd_down_entry = {
+static const struct cli_exit down_exits[] = {
+	{ 0, "gone" },
+	{ 1, "something could not be removed (it is listed)" },
+	{ 2, "usage error" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd cmd_down_entry = {
 	.name = "down",
 	.args = "ENV [--keep-logs]",
 	.summary = "stop an environment and remove all of it",
 	.help = "ENV is the environment's name (see 'provisioner list') or its definition\n"
 		"file. Removes its processes, namespaces, links, nftables table and files,\n"
 		"then checks that none is left. An environment that does not exist is not\n"
-		"an error.\n"
-		"\n"
-		"exit status: 0 gone, 1 something could not be removed (it is listed)",
+		"an error.",
 	.flags = CMD_AUDIT,
-	.opts = down_opts,
+	.exits = down_exits,
+	.options = down_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_down_exec,
 };

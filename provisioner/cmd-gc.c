@@ -72,20 +72,22 @@ static void gc_cache(const char *state, int dry_run)
 	free(cache);
 }
 
-static const struct cmd_opt gc_opts[] = {
-	{ "dry-run", 'n', 0, NULL, "say what would be removed, remove nothing" },
-	{ NULL },
+static int dry_run;
+
+static const struct cli_option gc_options[] = {
+	OPT_BOOL('n', "dry-run", &dry_run, "say what would be removed, remove nothing"),
+	OPT_END(),
 };
 
-static enum cmd_result cmd_gc_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_gc_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir(), *envs, **names;
 	struct strbuf err = STRBUF_INIT;
-	int dry_run = cmd_flag(ctx, "dry-run"), removed = 0, failed = 0;
+	int removed = 0, failed = 0;
 	size_t nr = 0;
 
 	if (!state)
-		return error("cannot find the state directory"), CMD_FAILED;
+		return error("cannot find the state directory"), CLI_FAILED;
 	envs = rt_envs_dir(state);
 	if (list_dir(envs, &names, &nr) < 0)
 		names = NULL;
@@ -115,20 +117,26 @@ static enum cmd_result cmd_gc_exec(struct cmd_ctx *ctx)
 	free_list(names);
 	free(envs);
 	free(state);
-	return failed ? CMD_FAILED : CMD_OK;
+	return failed ? CLI_FAILED : CLI_OK;
 }
 
-const struct cmd_entry cmd_gc_entry = {
+static const struct cli_exit gc_exits[] = {
+	{ 0, "done" },
+	{ 1, "something could not be removed" },
+	{ 2, "usage error" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd cmd_gc_entry = {
 	.name = "gc",
 	.args = "[--dry-run]",
 	.summary = "remove environments past their TTL and orphans",
 	.help = "An orphan is an environment whose supervisor is gone, or whose 'up' died\n"
 		"before it finished. Environments another provisioner is working on are\n"
-		"left alone.\n"
-		"\n"
-		"exit status: 0 done, 1 something could not be removed",
+		"left alone.",
 	.flags = 0,
-	.opts = gc_opts,
+	.exits = gc_exits,
+	.options = gc_options,
 	.min_args = 0, .max_args = 0,
 	.exec = cmd_gc_exec,
 };

@@ -17,9 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-static const struct cmd_opt list_opts[] = {
-	{ "output", 'o', OPT_ARG, "FORMAT", "text (default) or json" },
-	{ NULL },
+static int output;
+
+static const struct cli_option list_options[] = {
+	OPT_OUTPUT(&output),
+	OPT_END(),
 };
 
 static void age(char *buf, size_t len, long long secs)
@@ -32,18 +34,18 @@ static void age(char *buf, size_t len, long long secs)
 		snprintf(buf, len, "%lldh%02lldm", secs / 3600, (secs % 3600) / 60);
 }
 
-static enum cmd_result cmd_list_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir(), **names;
 	struct strbuf err = STRBUF_INIT;
 	json_t *all = json_array();
 	size_t nr;
-	int json;
+	int json = output == CMD_OUTPUT_JSON;
 
-	if (cmd_json_output(ctx, &json) < 0 || !state) {
+	if (!state) {
 		free(state);
 		json_decref(all);
-		return CMD_USAGE;
+		return CLI_USAGE;
 	}
 	names = cmd_env_names(state, &nr);
 	if (!json)
@@ -77,14 +79,14 @@ static enum cmd_result cmd_list_exec(struct cmd_ctx *ctx)
 	free_list(names);
 	free(state);
 	strbuf_release(&err);
-	return CMD_OK;
+	return CLI_OK;
 }
 
-const struct cmd_entry cmd_list_entry = {
+const struct cli_cmd cmd_list_entry = {
 	.name = "list",
 	.args = "[-o json]",
 	.summary = "list the environments on this machine",
-	.opts = list_opts,
+	.options = list_options,
 	.min_args = 0, .max_args = 0,
 	.exec = cmd_list_exec,
 };

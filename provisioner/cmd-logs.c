@@ -13,17 +13,20 @@
 #include "usage.h"
 #include "xalloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct cmd_opt logs_opts[] = {
+static int follow, lines = 20;
+
+static const struct cli_option logs_options[] = {
 	ENV_OPTS,
-	{ "follow", 'f', 0, NULL, "keep printing new lines until the environment is gone or ^C" },
-	{ "lines", 'n', OPT_ARG, "N", "lines of each log to show first (default 20)" },
-	{ NULL },
+	OPT_BOOL('f', "follow", &follow, "keep printing new lines until the environment is gone or ^C"),
+	OPT_INT('n', "lines", &lines, "N", "lines of each log to show first (default 20)", 0, INT_MAX),
+	OPT_END(),
 };
 
 struct logf {
@@ -52,25 +55,24 @@ static void print_new(struct logf *l)
 	fflush(stdout);
 }
 
-static enum cmd_result cmd_logs_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_logs_exec(struct cli_ctx *ctx)
 {
-	char *state = state_dir(), *name = rt_resolve_name(ctx, ctx->argv[0]);
-	const char *only = ctx->argc > 1 ? ctx->argv[1] : NULL, *n = cmd_opt(ctx, "lines");
+	char *state = state_dir(), *name = rt_resolve_name(ctx->argv[0]);
+	const char *only = ctx->argc > 1 ? ctx->argv[1] : NULL;
 	char *envdir = NULL, *logdir = NULL, **files = NULL;
 	struct logf *logs = NULL;
 	size_t nr = 0, nr_logs = 0;
-	enum cmd_result res = CMD_OK;
-	int lines = n ? atoi(n) : 20;
+	enum cli_result res = CLI_OK;
 
 	if (!state || !name) {
-		res = CMD_USAGE;
+		res = CLI_USAGE;
 		goto out;
 	}
 	envdir = rt_env_dir(state, name);
 	logdir = rt_env_path(envdir, "logs");
 	if (list_dir(logdir, &files, &nr) < 0) {
 		error("no environment '%s' (see 'provisioner list')", name);
-		res = CMD_USAGE;
+		res = CLI_USAGE;
 		goto out;
 	}
 	logs = xcalloc(nr + 1, sizeof(*logs));
@@ -89,7 +91,7 @@ static enum cmd_result cmd_logs_exec(struct cmd_ctx *ctx)
 		l = &logs[nr_logs++];
 		l->name = xstrndup(files[i], len - 4);
 		l->path = path_join(logdir, files[i]);
-		tail_file(l->path, (size_t)(lines > 0 ? lines : 0), &tail);
+		tail_file(l->path, (size_t)lines, &tail);
 		for (char *s = tail.buf, *e; lines > 0 && *s; s = e + 1) {
 			e = strchrnul(s, '\n');
 			printf("%-18s | %.*s\n", l->name, (int)(e - s), s);
@@ -101,11 +103,11 @@ static enum cmd_result cmd_logs_exec(struct cmd_ctx *ctx)
 	}
 	if (only && !nr_logs) {
 		error("'%s' has no process or service '%s'", name, only);
-		res = CMD_USAGE;
+		res = CLI_USAGE;
 		goto out;
 	}
 	fflush(stdout);
-	while (cmd_flag(ctx, "follow") && is_dir(envdir)) {
+	while (follow && is_dir(envdir)) {
 		usleep(200 * 1000);
 		for (size_t i = 0; i < nr_logs; i++)
 			print_new(&logs[i]);
@@ -124,14 +126,14 @@ out:
 	return res;
 }
 
-const struct cmd_entry cmd_logs_entry = {
+const struct cli_cmd cmd_logs_entry = {
 	.name = "logs",
 	.args = "ENV [SERVICE] [--follow] [--lines N]",
 	.summary = "show the logs of an environment's processes",
 	.help = "SERVICE is a service, datastore or 'gateway' (all its processes) or one\n"
 		"process ('api-primary-0'). 'supervisor' is the supervisor's own log.\n"
 		"Each line is prefixed with the process it comes from.",
-	.opts = logs_opts,
+	.options = logs_options,
 	.min_args = 1, .max_args = 2,
 	.exec = cmd_logs_exec,
 };

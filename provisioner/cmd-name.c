@@ -6,18 +6,18 @@
 
 #include <stdio.h>
 
-static const struct cmd_opt name_opts[] = {
+static const struct cli_option name_options[] = {
 	ENV_OPTS,
-	{ NULL },
+	OPT_END(),
 };
 
-static enum cmd_result cmd_name_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_name_exec(struct cli_ctx *ctx)
 {
-	puts(ctx->model->env_name);
-	return CMD_OK;
+	puts(cmd_model(ctx)->env_name);
+	return CLI_OK;
 }
 
-const struct cmd_entry cmd_name_entry = {
+const struct cli_cmd cmd_name_entry = {
 	.name = "name",
 	.args = "ENV_FILE [--branch B]",
 	.summary = "print the environment's name (a DNS-1123 label)",
@@ -26,7 +26,7 @@ const struct cmd_entry cmd_name_entry = {
 		"run for the same branch, and two branches never share one: when making\n"
 		"a DNS label loses information, a hash of the original is appended.",
 	.flags = CMD_NEEDS_ENV,
-	.opts = name_opts,
+	.options = name_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_name_exec,
 };

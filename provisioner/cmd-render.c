@@ -30,28 +30,27 @@
 #define TARGET_TERRAFORM 1u
 #define TARGET_KUBERNETES 2u
 
-static const struct cmd_opt render_opts[] = {
+/* --target's values, and the targets each one means */
+static const char *const target_names[] = { "all", "terraform", "kubernetes", NULL };
+static const unsigned target_bits[] = {
+	TARGET_TERRAFORM | TARGET_KUBERNETES, TARGET_TERRAFORM, TARGET_KUBERNETES,
+};
+
+static struct {
+	const char *out;
+	int target, check;
+} opt;
+
+static const struct cli_option render_options[] = {
 	ENV_OPTS,
-	{ "out", 'o', OPT_ARG, "DIR", "output directory (default: out/ENV_NAME)" },
-	{ "target", 't', OPT_ARG, "TARGET", "terraform, kubernetes or all (default)" },
-	{ "check", 0, 0, NULL, "compare with DIR instead of writing; exit 1 on drift" },
-	{ NULL },
+	OPT_STRING('o', "out", &opt.out, "DIR", "output directory (default: out/ENV_NAME)"),
+	OPT_CHOICE('t', "target", &opt.target, "TARGET", "terraform, kubernetes or all (default)",
+		   target_names),
+	OPT_BOOL(0, "check", &opt.check, "compare with DIR instead of writing; exit 1 on drift"),
+	OPT_END(),
 };
 
 static const char *const target_dirs[] = { "terraform", "kubernetes" };
-
-static int parse_target(const char *s, unsigned *targets)
-{
-	if (!s || !strcmp(s, "all"))
-		*targets = TARGET_TERRAFORM | TARGET_KUBERNETES;
-	else if (!strcmp(s, "terraform"))
-		*targets = TARGET_TERRAFORM;
-	else if (!strcmp(s, "kubernetes"))
-		*targets = TARGET_KUBERNETES;
-	else
-		return error("unknown target '%s' (expected terraform, kubernetes or all)", s);
-	return 0;
-}
 
 /* --- writing ---------------------------------------------------------------- */
 
@@ -250,7 +249,7 @@ static int render_all(const struct env_model *m, const char *datadir, unsigned t
 	return ret;
 }
 
-static enum cmd_result check_all(const char *out, unsigned targets, const struct fileset *fs)
+static enum cli_result check_all(const char *out, unsigned targets, const struct fileset *fs)
 {
 	size_t drift = 0;
 
@@ -260,61 +259,58 @@ static enum cmd_result check_all(const char *out, unsigned targets, const struct
 	if (drift) {
 		printf("drift: %zu file%s in '%s' differ%s from the definition\n", drift,
 		       drift == 1 ? "" : "s", out, drift == 1 ? "s" : "");
-		return CMD_FAILED;
+		return CLI_FAILED;
 	}
 	printf("up to date: '%s' matches the definition\n", out);
-	return CMD_OK;
+	return CLI_OK;
 }
 
-static enum cmd_result write_all(const struct env_model *m, const char *out, unsigned targets,
+static enum cli_result write_all(const struct env_model *m, const char *out, unsigned targets,
 				 const struct fileset *fs)
 {
 	if (mkdir_p(out, 0755) < 0) {
 		error_errno("cannot create '%s'", out);
-		return CMD_FAILED;
+		return CLI_FAILED;
 	}
 	for (size_t t = 0; t < 2; t++)
 		if ((targets & (1u << t)) && write_target(out, target_dirs[t], fs) < 0)
-			return CMD_FAILED;
+			return CLI_FAILED;
 	printf("rendered environment '%s' into '%s' (%zu files)\n", m->env_name, out, fs->nr);
-	return CMD_OK;
+	return CLI_OK;
 }
 
-static enum cmd_result cmd_render_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 {
-	const struct env_model *m = ctx->model;
+	const struct env_model *m = cmd_model(ctx);
 	struct fileset fs = FILESET_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char *out, *datadir = NULL;
-	unsigned targets = 0;
-	enum cmd_result res = CMD_USAGE;
+	unsigned targets = target_bits[opt.target];
+	enum cli_result res = CLI_USAGE;
 	static char detail[64];
 
-	if (parse_target(cmd_opt(ctx, "target"), &targets) < 0)
-		return CMD_USAGE;
 	if (!m->branch || !m->commit) {
 		error("cannot render '%s': the %s is unknown (every resource is tagged with the "
 		      "branch and commit); pass --%s", m->file, m->branch ? "commit" : "branch",
 		      m->branch ? "commit" : "branch");
-		return CMD_USAGE;
+		return CLI_USAGE;
 	}
-	out = cmd_opt(ctx, "out") ? xstrdup(cmd_opt(ctx, "out")) : xasprintf("out/%s", m->env_name);
+	out = opt.out ? xstrdup(opt.out) : xasprintf("out/%s", m->env_name);
 	datadir = find_datadir(m->file, &err);
 	if (!datadir) {
 		error("%s", err.buf);
 		goto done;
 	}
 	if (render_all(m, datadir, targets, &fs) < 0) {
-		res = CMD_FAILED;
+		res = CLI_FAILED;
 		goto done;
 	}
-	if (cmd_flag(ctx, "check")) {
+	if (opt.check) {
 		res = check_all(out, targets, &fs);
 	} else {
 		res = write_all(m, out, targets, &fs);
-		snprintf(detail, sizeof(detail), "target=%s", cmd_opt(ctx, "target") ?
-			 cmd_opt(ctx, "target") : "all");
-		ctx->audit_detail = detail;
+		snprintf(detail, sizeof(detail), "target=%s", target_names[opt.target]);
+		cmd_data(ctx)->audit_detail = detail;
 	}
 done:
 	fileset_release(&fs);
@@ -324,7 +320,7 @@ done:
 	return res;
 }
 
-const struct cmd_entry cmd_render_entry = {
+const struct cli_cmd cmd_render_entry = {
 	.name = "render",
 	.args = "ENV_FILE [--branch B] [--commit C] [--out DIR] "
 		"[--target terraform|kubernetes|all] [--check]",
@@ -334,7 +330,7 @@ const struct cmd_entry cmd_render_entry = {
 		"The same input always gives byte-identical output. A failed render\n"
 		"leaves DIR as it was.",
 	.flags = CMD_NEEDS_ENV | CMD_AUDIT,
-	.opts = render_opts,
+	.options = render_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_render_exec,
 };

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct cmd_opt show_opts[] = {
+static const char *const formats[] = { "json", NULL };
+static int output;
+
+static const struct cli_option show_options[] = {
 	ENV_OPTS,
-	{ "output", 'o', OPT_ARG, "FORMAT", "json (the default)" },
-	{ NULL },
+	OPT_CHOICE('o', "output", &output, "FORMAT", "json (the default)", formats),
+	OPT_END(),
 };
 
 static void redact(json_t *services)
@@ -50,28 +53,22 @@ static json_t *model_json(const struct env_model *m)
 	return o;
 }
 
-static enum cmd_result cmd_show_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_show_exec(struct cli_ctx *ctx)
 {
-	const char *fmt = cmd_opt(ctx, "output");
-	json_t *o;
+	json_t *o = model_json(cmd_model(ctx));
 
-	if (fmt && strcmp(fmt, "json")) {
-		error("unknown output format '%s' (expected 'json')", fmt);
-		return CMD_USAGE;
-	}
-	o = model_json(ctx->model);
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(o);
-	return CMD_OK;
+	return CLI_OK;
 }
 
-const struct cmd_entry cmd_show_entry = {
+const struct cli_cmd cmd_show_entry = {
 	.name = "show",
 	.args = "ENV_FILE [-o json] [--branch B] [--commit C]",
 	.summary = "print the merged, resolved model (secrets as references only)",
 	.flags = CMD_NEEDS_ENV,
-	.opts = show_opts,
+	.options = show_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_show_exec,
 };

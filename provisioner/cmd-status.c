@@ -18,29 +18,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct cmd_opt status_opts[] = {
+static int output;
+
+static const struct cli_option status_options[] = {
 	ENV_OPTS,
-	{ "output", 'o', OPT_ARG, "FORMAT", "text (default) or json" },
-	{ NULL },
+	OPT_OUTPUT(&output),
+	OPT_END(),
 };
 
-static enum cmd_result cmd_status_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_status_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir(), **names = NULL, *one = NULL;
 	struct strbuf err = STRBUF_INIT;
-	enum cmd_result res = CMD_OK;
+	enum cli_result res = CLI_OK;
 	json_t *all = json_array();
 	size_t nr = 0;
-	int json;
+	int json = output == CMD_OUTPUT_JSON;
 
-	if (cmd_json_output(ctx, &json) < 0 || !state) {
-		res = state ? CMD_USAGE : CMD_FAILED;
+	if (!state) {
+		res = CLI_FAILED;
 		goto out;
 	}
 	if (ctx->argc) {
-		one = rt_resolve_name(ctx, ctx->argv[0]);
+		one = rt_resolve_name(ctx->argv[0]);
 		if (!one) {
-			res = CMD_USAGE;
+			res = CLI_USAGE;
 			goto out;
 		}
 		names = xcalloc(2, sizeof(*names));
@@ -54,7 +56,7 @@ static enum cmd_result cmd_status_exec(struct cmd_ctx *ctx)
 
 		if (!doc) {
 			error("%s", err.buf);
-			res = CMD_FAILED;
+			res = CLI_FAILED;
 			continue;
 		}
 		if (one && json)
@@ -77,7 +79,7 @@ out:
 	return res;
 }
 
-const struct cmd_entry cmd_status_entry = {
+const struct cli_cmd cmd_status_entry = {
 	.name = "status",
 	.args = "[ENV] [-o json]",
 	.summary = "show an environment's processes, addresses and health",
@@ -86,7 +88,7 @@ const struct cmd_entry cmd_status_entry = {
 		"creating), gateway {url, ca_file, username, password_file}, each\n"
 		"service's replicas {name, region, address, pid, healthy} and each\n"
 		"datastore's primary and replicas. See README.md.",
-	.opts = status_opts,
+	.options = status_options,
 	.min_args = 0, .max_args = 1,
 	.exec = cmd_status_exec,
 };

@@ -8,23 +8,23 @@
 
 #include <stdlib.h>
 
-static enum cmd_result cmd_supervise_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_supervise_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir();
 	int rc;
 
 	if (!state)
-		return CMD_FAILED;
+		return CLI_FAILED;
 	rc = supervisor_main(state, ctx->argv[0]);
 	free(state);
-	return rc ? CMD_FAILED : CMD_OK;
+	return rc ? CLI_FAILED : CLI_OK;
 }
 
-const struct cmd_entry cmd_supervise_entry = {
+const struct cli_cmd cmd_supervise_entry = {
 	.name = "supervise",
 	.args = "ENV",
 	.summary = "the supervisor of an environment (started by 'up')",
-	.flags = CMD_HIDDEN,
+	.flags = CLI_HIDDEN,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_supervise_exec,
 };

@@ -57,19 +57,24 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-static const struct cmd_opt up_opts[] = {
+static struct {
+	int wait, no_wait, loopback, dry_run, output;
+	uint64_t timeout_ms;
+} opt = { .timeout_ms = DEFAULT_TIMEOUT_MS };
+
+static const struct cli_option up_options[] = {
 	ENV_OPTS,
-	{ "wait", 'w', 0, NULL, "wait until every process is healthy (the default)" },
-	{ "no-wait", 0, 0, NULL, "return once the supervisor has started" },
-	{ "timeout", 't', OPT_ARG, "T", "how long to wait for health (default 2m)" },
-	{ "loopback", 0, 0, NULL, "no network namespaces, even as root" },
-	{ "dry-run", 'n', 0, NULL, "print the plan (state.json to be) and make nothing" },
-	{ "output", 'o', OPT_ARG, "FORMAT", "text (default) or json" },
-	{ NULL },
+	OPT_BOOL('w', "wait", &opt.wait, "wait until every process is healthy (the default)"),
+	OPT_BOOL(0, "no-wait", &opt.no_wait, "return once the supervisor has started"),
+	OPT_DURATION('t', "timeout", &opt.timeout_ms, "T", "how long to wait for health (default 2m)"),
+	OPT_BOOL(0, "loopback", &opt.loopback, "no network namespaces, even as root"),
+	OPT_BOOL('n', "dry-run", &opt.dry_run, "print the plan (state.json to be) and make nothing"),
+	OPT_OUTPUT(&opt.output),
+	OPT_END(),
 };
 
 struct up {
-	struct cmd_ctx *ctx;
+	struct cli_ctx *ctx;
 	const char *name;
 	char *state, *envdir, *self;
 	int lock, pool, fresh, json, quiet, netns;
@@ -298,7 +303,7 @@ static int plan_new_env(struct up *u, struct strbuf *err)
 	if (u->pool < 0)
 		return -1;
 	o.index = rt_pool_alloc(u->state, u->netns, 0, err);
-	if (o.index > 0 && (u->plan = rt_plan_new(u->ctx->model, &o, err)) &&
+	if (o.index > 0 && (u->plan = rt_plan_new(cmd_model(u->ctx), &o, err)) &&
 	    mkdir_p(u->envdir, 0711) == 0)
 		ret = save_state(u, "creating", err);
 	return ret;
@@ -311,7 +316,7 @@ static int plan_existing_env(struct up *u, json_t *st, struct strbuf *err)
 	o.netns = !strcmp(rt_str(st, "mode"), "netns");
 	o.index = (int)rt_int(st, "index");
 	u->netns = o.netns;
-	u->plan = rt_plan_new(u->ctx->model, &o, err);
+	u->plan = rt_plan_new(cmd_model(u->ctx), &o, err);
 	if (!u->plan)
 		return -1;
 	return save_state(u, "creating", err);
@@ -332,9 +337,9 @@ static void choose_mode(struct up *u)
 {
 	struct strbuf why = STRBUF_INIT;
 
-	u->netns = !cmd_flag(u->ctx, "loopback") && rt_net_available(&why);
+	u->netns = !opt.loopback && rt_net_available(&why);
 	if (!u->netns)
-		say_limits(u, cmd_flag(u->ctx, "loopback") ? "--loopback given" : why.buf);
+		say_limits(u, opt.loopback ? "--loopback given" : why.buf);
 	strbuf_release(&why);
 }
 
@@ -385,7 +390,7 @@ static void print_result(struct up *u, const char *how)
 	strbuf_release(&err);
 }
 
-static enum cmd_result fail(struct up *u, const char *msg)
+static enum cli_result fail(struct up *u, const char *msg)
 {
 	struct strbuf err = STRBUF_INIT;
 
@@ -398,7 +403,7 @@ static enum cmd_result fail(struct up *u, const char *msg)
 			fprintf(stderr, "the logs are kept under %s/logs\n", u->state);
 	}
 	strbuf_release(&err);
-	return interrupted ? CMD_INTERRUPTED : CMD_FAILED;
+	return interrupted ? CLI_INTERRUPTED : CLI_FAILED;
 }
 
 /* An environment that exists: healthy, being repaired by its supervisor, or orphaned. */
@@ -426,14 +431,14 @@ static int existing(struct up *u, json_t *st, struct strbuf *err)
 }
 
 /* --dry-run: the plan an up would make now, as JSON; nothing is written. */
-static enum cmd_result dry_run(struct up *u)
+static enum cli_result dry_run(struct up *u)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct rt_plan_opts o = { .state = u->state, .self = u->self };
 	char *path = rt_env_path(u->envdir, "state.json");
 	json_t *st = rt_json_load(path, NULL);
 	struct rt_plan *p = NULL;
-	enum cmd_result res = CMD_OK;
+	enum cli_result res = CLI_OK;
 
 	free(path);
 	if (st) {
@@ -449,10 +454,10 @@ static enum cmd_result dry_run(struct up *u)
 			close(pool);
 	}
 	if (o.index > 0)
-		p = rt_plan_new(u->ctx->model, &o, &err);
+		p = rt_plan_new(cmd_model(u->ctx), &o, &err);
 	if (!p) {
 		error("%s", err.buf);
-		res = CMD_FAILED;
+		res = CLI_FAILED;
 	} else {
 		char *s = json_dumps(rt_plan_state(p), JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -465,41 +470,36 @@ static enum cmd_result dry_run(struct up *u)
 	return res;
 }
 
-static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 {
 	struct up u = { .ctx = ctx, .lock = -1, .pool = -1 };
 	struct strbuf err = STRBUF_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
-	const char *fmt = cmd_opt(ctx, "output"), *t = cmd_opt(ctx, "timeout"), *why;
-	enum cmd_result res = CMD_OK;
+	enum cli_result res = CLI_OK;
 	json_t *st = NULL;
 	char *path;
 	int cold = 0, ex = 2, rc;
 
 	u.t0 = clock_ns();
-	u.name = ctx->model->env_name;
-	u.json = fmt && !strcmp(fmt, "json");
-	if (fmt && !u.json && strcmp(fmt, "text"))
-		return error("unknown output format '%s' (expected text or json)", fmt), CMD_USAGE;
-	u.timeout_ms = DEFAULT_TIMEOUT_MS;
-	if (t && parse_duration_ms(t, &u.timeout_ms, &why) < 0)
-		return error("--timeout: %s", why), CMD_USAGE;
+	u.name = cmd_model(ctx)->env_name;
+	u.json = opt.output == CMD_OUTPUT_JSON;
+	u.timeout_ms = opt.timeout_ms;
 	u.state = state_dir();
 	u.self = realpath("/proc/self/exe", NULL);
 	if (!u.state || !u.self) {
 		error("cannot find the state directory or this program");
-		res = CMD_FAILED;
+		res = CLI_FAILED;
 		goto out;
 	}
 	u.envdir = rt_env_dir(u.state, u.name);
-	ctx->audit_detail = u.name;
+	cmd_data(ctx)->audit_detail = u.name;
 	/*
 	 * Everything we run (ip, nft, cp, initdb, the supervisor) inherits the
 	 * marker, so if we are killed while one of them runs, gc's sweep finds
 	 * and kills it before it can make something after the teardown.
 	 */
 	setenv(RT_ENV_MARKER, u.name, 1);
-	if (cmd_flag(ctx, "dry-run")) {
+	if (opt.dry_run) {
 		u.quiet = 1;   /* the notes about loopback mode go unsaid: the JSON says "mode" */
 		res = dry_run(&u);
 		goto out;
@@ -511,14 +511,14 @@ static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
 	sigaction(SIGTERM, &sa, NULL);
 	u.lock = rt_lock(u.envdir, "up", (int)u.timeout_ms, &err);
 	if (u.lock < 0) {
-		res = (error("%s", err.buf), CMD_FAILED);
+		res = (error("%s", err.buf), CLI_FAILED);
 		goto out;
 	}
 	path = rt_env_path(u.envdir, "state.json");
 	st = rt_json_load(path, NULL);
 	free(path);
 	if (st && (ex = existing(&u, st, &err)) < 0) {
-		res = (error("%s", err.buf), CMD_FAILED);
+		res = (error("%s", err.buf), CLI_FAILED);
 		goto out;
 	}
 	if (ex == 1) {
@@ -547,7 +547,7 @@ static enum cmd_result cmd_up_exec(struct cmd_ctx *ctx)
 			goto out;
 		}
 	}
-	if (cmd_flag(ctx, "no-wait")) {
+	if (opt.no_wait) {
 		print_result(&u, "started; not waiting for health");
 		goto out;
 	}
@@ -574,7 +574,16 @@ out:
 	return res;
 }
 
-const struct cmd_entry cmd_up_entry = {
+static const struct cli_exit up_exits[] = {
+	{ 0, "up" },
+	{ 1, "it did not come up (and nothing of it is left), a program is missing,\n"
+	     "or another provisioner holds the environment" },
+	{ 2, "bad definition or usage" },
+	{ 130, "interrupted (and nothing of it is left)" },
+	{ 0, NULL },
+};
+
+const struct cli_cmd cmd_up_entry = {
 	.name = "up",
 	.args = "ENV_FILE [--branch B] [--wait | --no-wait] [--timeout T] [--loopback] [--dry-run]\n"
 		"       [-o json]",
@@ -585,13 +594,10 @@ const struct cmd_entry cmd_up_entry = {
 		"replicas, nginx as the gateway with TLS from the environment's own CA,\n"
 		"and a supervisor that restarts what dies and fails over datastores.\n"
 		"Running it again does nothing if all is healthy, and repairs what is not.\n"
-		"Prints the gateway URL, CA file, credentials file and addresses.\n"
-		"\n"
-		"exit status: 0 up, 1 it did not come up (and nothing of it is left), a\n"
-		"program is missing, or another provisioner holds the environment; 2 bad\n"
-		"definition or usage; 130 interrupted (and nothing of it is left)",
+		"Prints the gateway URL, CA file, credentials file and addresses.",
 	.flags = CMD_NEEDS_ENV | CMD_AUDIT,
-	.opts = up_opts,
+	.exits = up_exits,
+	.options = up_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_up_exec,
 };

@@ -1,6 +1,6 @@
 /*
- * Helpers the commands share: the -o option, JSON on stdout, the
- * environments on this machine, and ENV arguments.
+ * Helpers the commands share: the options --branch, --commit and -o, JSON
+ * on stdout, the environments on this machine, and ENV arguments.
  */
 #include "cmd.h"
 #include "diag.h"
@@ -15,15 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int cmd_json_output(struct cmd_ctx *ctx, int *json)
-{
-	const char *fmt = cmd_opt(ctx, "output");
-
-	*json = fmt && !strcmp(fmt, "json");
-	if (fmt && !*json && strcmp(fmt, "text"))
-		return error("unknown output format '%s' (expected text or json)", fmt);
-	return 0;
-}
+const char *cmd_branch, *cmd_commit;
+const char *const cmd_output_formats[] = { "text", "json", NULL };
 
 void cmd_dump_json(json_t *doc)
 {
@@ -47,7 +40,7 @@ char **cmd_env_names(const char *state, size_t *nr)
 
 
 /* ENV is a name, or a definition file whose environment is meant. */
-char *rt_resolve_name(struct cmd_ctx *ctx, const char *arg)
+char *rt_resolve_name(const char *arg)
 {
 	struct load_opts lo = LOAD_OPTS_INIT;
 	struct env_model m;
@@ -58,7 +51,7 @@ char *rt_resolve_name(struct cmd_ctx *ctx, const char *arg)
 	if (access(arg, R_OK) || !(len > 5 && (!strcmp(arg + len - 5, ".yaml") ||
 						 !strcmp(arg + len - 4, ".yml"))))
 		return xstrdup(arg);
-	lo.branch = cmd_opt(ctx, "branch");
+	lo.branch = cmd_branch;
 	env_model_init(&m);
 	if (env_load(&m, arg, &lo, &d) == 0)
 		name = xstrdup(m.env_name);

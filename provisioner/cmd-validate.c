@@ -6,30 +6,32 @@
 
 #include <stdio.h>
 
-static const struct cmd_opt validate_opts[] = {
+static int quiet;
+
+static const struct cli_option validate_options[] = {
 	ENV_OPTS,
-	{ "quiet", 'q', 0, NULL, "print nothing when the definition is valid" },
-	{ NULL },
+	OPT_BOOL('q', "quiet", &quiet, "print nothing when the definition is valid"),
+	OPT_END(),
 };
 
-static enum cmd_result cmd_validate_exec(struct cmd_ctx *ctx)
+static enum cli_result cmd_validate_exec(struct cli_ctx *ctx)
 {
-	const struct env_model *m = ctx->model;
+	const struct env_model *m = cmd_model(ctx);
 
-	if (!cmd_flag(ctx, "quiet"))
+	if (!quiet)
 		printf("%s: valid (environment '%s', %zu services, %zu datastores, %zu regions)\n",
 		       m->file, m->env_name, m->services.nr, m->datastores.nr, m->regions.nr);
-	return CMD_OK;
+	return CLI_OK;
 }
 
-const struct cmd_entry cmd_validate_entry = {
+const struct cli_cmd cmd_validate_entry = {
 	.name = "validate",
 	.args = "ENV_FILE [--branch B] [--commit C] [-q]",
 	.summary = "check a definition: syntax, types, units, references, cycles",
 	.help = "Errors are printed as FILE:LINE:COLUMN: message, every one found,\n"
 		"and the exit status is 2.",
 	.flags = CMD_NEEDS_ENV,
-	.opts = validate_opts,
+	.options = validate_options,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_validate_exec,
 };
