@@ -4,12 +4,14 @@
 #include "ydecode.h"
 #include "diag.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "suggest.h"
 #include "units.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +115,9 @@ static int check_range(const struct yd_field *f, const struct ynode *n, int64_t 
 	return -1;
 }
 
-static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj, struct diag *d)
+/* An integer scalar within the field's range (or `lo`..`hi` without one). */
+static int parse_int(const struct yd_field *f, const struct ynode *n, int64_t lo, int64_t hi,
+		     int64_t *out, struct diag *d)
 {
 	const char *s;
 	char *end;
@@ -124,7 +128,8 @@ static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj
 	s = n->str;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*s && !*end && errno == ERANGE && *s != '+' && *s != ' ') {
+	if (*s && !*end && *s != '+' && *s != ' ' &&
+	    (errno == ERANGE || (!(f->flags & YD_RANGE) && (v < lo || v > hi)))) {
 		fail_range(d, f, n, n->from_env ? "a value from the environment" : s, NULL);
 		return -1;
 	}
@@ -139,7 +144,21 @@ static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj
 	}
 	if (check_range(f, n, v, NULL, d) < 0)
 		return -1;
-	*SLOT(obj, f, int64_t) = v;
+	*out = v;
+	return 0;
+}
+
+static int decode_int(const struct yd_field *f, const struct ynode *n, void *obj, struct diag *d)
+{
+	int small = f->type == YD_INT32;
+	int64_t v;
+
+	if (parse_int(f, n, small ? INT_MIN : INT64_MIN, small ? INT_MAX : INT64_MAX, &v, d) < 0)
+		return -1;
+	if (small)
+		*SLOT(obj, f, int) = (int)v;
+	else
+		*SLOT(obj, f, int64_t) = v;
 	return 0;
 }
 
@@ -283,6 +302,37 @@ static int decode_strlist(const struct yd_field *f, const struct ynode *n, void 
 	return ret;
 }
 
+static int decode_strv(const struct yd_field *f, const struct ynode *n, void *obj,
+		       struct diag *d)
+{
+	char ***slot = SLOT(obj, f, char **);
+	struct strv sv = STRV_INIT;
+	int ret = 0;
+
+	if (n->kind != YN_SEQ) {
+		fail_type(d, f, n, "a list");
+		return -1;
+	}
+	for (size_t i = 0; i < n->nr; i++) {
+		const struct ynode *item = n->kids[i];
+
+		if (item->kind != YN_SCALAR) {
+			fail(d, &item->pos, "invalid item in '%s': expected a string, got %s",
+			     f->key, ynode_kind_name(item));
+			ret = -1;
+			continue;
+		}
+		strv_push(&sv, item->str);
+	}
+	strv_free(*slot);
+	*slot = strv_detach(&sv);
+	if (!ret && (f->flags & YD_NONEMPTY) && !n->nr) {
+		fail(d, &n->pos, "'%s' may not be empty", f->key);
+		ret = -1;
+	}
+	return ret;
+}
+
 static int decode_strmap(const struct yd_field *f, const struct ynode *n, void *obj,
 			 struct diag *d)
 {
@@ -324,6 +374,16 @@ static void set_pos(const struct yd_schema *s, void *obj, const struct ypos *p)
 {
 	if (s->pos_off)
 		*(struct ypos *)((char *)obj + s->pos_off - 1) = *p;
+}
+
+void *yarray_push(struct yarray *a, size_t size)
+{
+	void *elem;
+
+	a->v = xreallocarray(a->v, a->nr + 1, size);
+	elem = yarray_at(a, size, a->nr++);
+	memset(elem, 0, size);
+	return elem;
 }
 
 const struct ypos *yd_pos(const struct yd_schema *s, const void *obj)
@@ -420,13 +480,31 @@ static int decode_struct(const struct yd_field *f, const struct ynode *n, void *
 	return yd_decode(f->sub, n, sub, d);
 }
 
+static int decode_optional(const struct yd_field *f, const struct ynode *n, void *obj,
+			   struct diag *d)
+{
+	void **slot = SLOT(obj, f, void *);
+
+	if (n->kind != YN_MAP) {
+		fail_type(d, f, n, "a mapping");
+		return -1;
+	}
+	if (!*slot) {
+		*slot = xcalloc(1, f->sub->size);
+		if (f->sub->init)
+			f->sub->init(*slot);
+	}
+	return yd_decode(f->sub, n, *slot, d);
+}
+
 static int decode_field(const struct yd_field *f, const struct ynode *n, void *obj,
 			struct diag *d)
 {
 	switch (f->type) {
 	case YD_STRING: return decode_string(f, n, obj, d);
 	case YD_REF: return decode_ref(f, n, obj, d);
-	case YD_INT: return decode_int(f, n, obj, d);
+	case YD_INT:
+	case YD_INT32: return decode_int(f, n, obj, d);
 	case YD_BOOL: return decode_bool(f, n, obj, d);
 	case YD_DURATION:
 		return decode_unit(f, n, obj, d, parse_duration_ms, format_duration_ms,
@@ -444,6 +522,8 @@ static int decode_field(const struct yd_field *f, const struct ynode *n, void *o
 	case YD_STRUCT: return decode_struct(f, n, obj, d);
 	case YD_NAMED: return decode_named(f, n, obj, d);
 	case YD_LIST: return decode_list(f, n, obj, d);
+	case YD_STRV: return decode_strv(f, n, obj, d);
+	case YD_OPTIONAL: return decode_optional(f, n, obj, d);
 	}
 	return -1;
 }
@@ -555,6 +635,15 @@ static void release_field(const struct yd_field *f, void *obj)
 	case YD_STRUCT:
 		yd_release(f->sub, SLOT(obj, f, char));
 		break;
+	case YD_STRV:
+		strv_free(*SLOT(obj, f, char **));
+		*SLOT(obj, f, char **) = NULL;
+		break;
+	case YD_OPTIONAL:
+		yd_release(f->sub, *SLOT(obj, f, void *));
+		free(*SLOT(obj, f, void *));
+		*SLOT(obj, f, void *) = NULL;
+		break;
 	case YD_NAMED:
 	case YD_LIST: {
 		struct yarray *a = SLOT(obj, f, struct yarray);
@@ -607,17 +696,17 @@ static json_t *encode_reflist(const struct yreflist *l)
 static json_t *encode_field(const struct yd_field *f, const void *obj)
 {
 	switch (f->type) {
-	case YD_STRING: {
-		const char *s = *SLOT(obj, f, char *);
-
-		return s ? json_string(s) : NULL;
-	}
+	case YD_STRING:
 	case YD_REF: {
-		const char *s = SLOT(obj, f, struct yref)->name;
+		const char *s = f->type == YD_STRING ? *SLOT(obj, f, char *)
+						     : SLOT(obj, f, struct yref)->name;
 
-		return s ? json_string(s) : NULL;
+		if (!s)
+			return (f->flags & YD_NULLABLE) ? json_null() : NULL;
+		return json_string(s);
 	}
 	case YD_INT: return json_integer((json_int_t)*SLOT(obj, f, int64_t));
+	case YD_INT32: return json_integer(*SLOT(obj, f, int));
 	case YD_BOOL: return json_boolean(*SLOT(obj, f, int));
 	case YD_DURATION: return encode_unit(*SLOT(obj, f, uint64_t), format_duration_ms);
 	case YD_BYTES: return encode_unit(*SLOT(obj, f, uint64_t), format_bytes);
@@ -655,19 +744,81 @@ static json_t *encode_field(const struct yd_field *f, const void *obj)
 		}
 		return out;
 	}
+	case YD_STRV: {
+		char *const *v = *SLOT(obj, f, char **);
+		json_t *a = json_array();
+
+		for (; v && *v; v++)
+			json_array_append_new(a, json_string(*v));
+		return a;
+	}
+	case YD_OPTIONAL: {
+		const void *sub = *SLOT(obj, f, void *);
+
+		return sub ? yd_encode(f->sub, sub) : NULL;
+	}
 	}
 	return NULL;
+}
+
+static int same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Does field `f` of `obj` hold its default, the value it has in `dflt`? */
+static int is_default(const struct yd_field *f, const void *obj, const void *dflt)
+{
+	switch (f->type) {
+	case YD_STRING: return same_string(*SLOT(obj, f, char *), *SLOT(dflt, f, char *));
+	case YD_REF:
+		return same_string(SLOT(obj, f, struct yref)->name, SLOT(dflt, f, struct yref)->name);
+	case YD_INT:
+		return *SLOT(obj, f, int64_t) == *SLOT(dflt, f, int64_t);
+	case YD_DURATION:
+	case YD_BYTES:
+	case YD_CPU:
+	case YD_RATE:
+		return *SLOT(obj, f, uint64_t) == *SLOT(dflt, f, uint64_t);
+	case YD_INT32:
+	case YD_BOOL:
+	case YD_ENUM:
+		return *SLOT(obj, f, int) == *SLOT(dflt, f, int);
+	case YD_STRLIST: return !SLOT(obj, f, struct yreflist)->nr;
+	case YD_STRMAP: return !SLOT(obj, f, struct ykvlist)->nr;
+	case YD_NAMED:
+	case YD_LIST: return !SLOT(obj, f, struct yarray)->nr;
+	case YD_STRV: return !*SLOT(obj, f, char **) || !**SLOT(obj, f, char **);
+	case YD_OPTIONAL: return !*SLOT(obj, f, void *);
+	case YD_STRUCT: return 0;
+	}
+	return 0;
 }
 
 json_t *yd_encode(const struct yd_schema *s, const void *obj)
 {
 	json_t *o = json_object();
+	void *dflt = NULL;
 
 	for (size_t i = 0; i < s->nr_fields; i++) {
-		json_t *v = encode_field(&s->fields[i], obj);
+		json_t *v;
 
+		if (s->fields[i].flags & YD_OMITDEFAULT) {
+			if (!dflt) {
+				dflt = xcalloc(1, s->size);
+				if (s->init)
+					s->init(dflt);
+			}
+			if (is_default(&s->fields[i], obj, dflt))
+				continue;
+		}
+		v = encode_field(&s->fields[i], obj);
 		if (v)
 			json_object_set_new(o, s->fields[i].key, v);
+	}
+	if (dflt) {
+		yd_release(s, dflt);
+		free(dflt);
 	}
 	return o;
 }

@@ -22,6 +22,11 @@
  *   YD_STRUCT            the sub-struct itself, embedded
  *   YD_NAMED             struct yarray       mapping of name -> struct (names kept)
  *   YD_LIST              struct yarray       list of structs
+ *   YD_INT32             int                 an integer that fits an int
+ *   YD_STRV              char **             list of strings, NULL-terminated (lib/strv.h);
+ *                                            NULL is the empty list
+ *   YD_OPTIONAL          pointer to the sub-struct, NULL when the key is absent
+ *                        (allocated and initialised by the decoder)
  *
  * Everything decoded is owned by the struct; yd_release() frees it.
  */
@@ -40,11 +45,19 @@ struct diag;
 enum yd_type {
 	YD_STRING, YD_REF, YD_INT, YD_BOOL, YD_DURATION, YD_BYTES, YD_CPU, YD_RATE,
 	YD_ENUM, YD_STRLIST, YD_STRMAP, YD_STRUCT, YD_NAMED, YD_LIST,
+	YD_INT32, YD_STRV, YD_OPTIONAL,
 };
 
 #define YD_REQUIRED  0x1u
 #define YD_RANGE     0x2u   /* check min <= value <= max */
 #define YD_NONEMPTY  0x4u   /* strings, lists and maps may not be empty */
+/* yd_encode: an unset string is written as null rather than left out */
+#define YD_NULLABLE  0x8u
+/*
+ * yd_encode: left out when it equals its default: the value the schema's
+ * init gives (the schema needs its `size`), for lists and maps empty
+ */
+#define YD_OMITDEFAULT 0x10u
 
 struct yref {
 	char *name;
@@ -83,7 +96,7 @@ struct yd_field {
 	unsigned flags;
 	int64_t min, max;
 	const char *const *names;      /* YD_ENUM: NULL-terminated */
-	const struct yd_schema *sub;   /* YD_STRUCT, YD_NAMED, YD_LIST */
+	const struct yd_schema *sub;   /* YD_STRUCT, YD_NAMED, YD_LIST, YD_OPTIONAL */
 	const char *doc;               /* one line, for --help and errors */
 	size_t vpos_off;               /* offset of a struct ypos + 1 that gets the
 					* value's position; 0 for none */
@@ -91,7 +104,7 @@ struct yd_field {
 
 struct yd_schema {
 	const char *what;              /* "service": used in messages */
-	size_t size;                   /* element size (YD_NAMED, YD_LIST) */
+	size_t size;                   /* element size (YD_NAMED, YD_LIST, YD_OPTIONAL) */
 	const struct yd_field *fields;
 	size_t nr_fields;
 	size_t name_off;               /* YD_NAMED: offset of the `char *` name */
@@ -121,13 +134,17 @@ static inline void *yarray_at(const struct yarray *a, size_t size, size_t i)
 	return (char *)a->v + i * size;
 }
 
+/* A new zeroed element at the end of `a` (the array may move). */
+void *yarray_push(struct yarray *a, size_t size);
+
 /* Where a struct decoded with schema `s` was written (line 0 if absent). */
 const struct ypos *yd_pos(const struct yd_schema *s, const void *obj);
 
 /*
  * The reverse of yd_decode: `obj` as a JSON object with the same keys,
  * values in canonical form ("30s", "512Mi", "250m", "250r/s"). Unset
- * strings are left out. The caller owns the result.
+ * strings and optional structs are left out (but see YD_NULLABLE and
+ * YD_OMITDEFAULT). The caller owns the result.
  */
 json_t *yd_encode(const struct yd_schema *s, const void *obj);
 

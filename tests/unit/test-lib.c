@@ -1,15 +1,20 @@
 /*
  * Unit tests for lib/: strbuf, units, suggestions, the YAML node tree and
- * its limits, and the YAML emitter (checked by reading its output back).
+ * its limits, the YAML emitter (checked by reading its output back), and
+ * the decoder's slot types and encoding flags that the model does not use
+ * (the model's tests cover the rest of ydecode).
  */
 #include "diag.h"
 #include "strbuf.h"
 #include "suggest.h"
 #include "tap.h"
 #include "units.h"
+#include "xalloc.h"
+#include "ydecode.h"
 #include "yamlemit.h"
 #include "ynode.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +188,108 @@ static void test_yamlemit(void)
 	roundtrip("{\"weird key: x\": 1, \"8080\": \"port\", \"true\": false}", "keys are quoted too");
 }
 
+struct yt_sub {
+	int n;
+};
+
+struct yt {
+	int small;
+	char **argv;
+	struct yt_sub *opt;
+	char *maybe;
+	int sig;
+};
+
+static void yt_init(void *obj)
+{
+	((struct yt *)obj)->sig = 15;
+}
+
+static const struct yd_field yt_sub_fields[] = {
+	{ .key = "n", .type = YD_INT32, .off = offsetof(struct yt_sub, n), .flags = YD_REQUIRED },
+};
+static const struct yd_schema yt_sub_schema = {
+	.what = "sub", .size = sizeof(struct yt_sub), YD_FIELDS(yt_sub_fields),
+};
+static const struct yd_field yt_fields[] = {
+	{ .key = "small", .type = YD_INT32, .off = offsetof(struct yt, small) },
+	{ .key = "argv", .type = YD_STRV, .off = offsetof(struct yt, argv) },
+	{ .key = "opt", .type = YD_OPTIONAL, .off = offsetof(struct yt, opt), .sub = &yt_sub_schema },
+	{ .key = "maybe", .type = YD_STRING, .off = offsetof(struct yt, maybe), .flags = YD_NULLABLE },
+	{ .key = "sig", .type = YD_INT32, .off = offsetof(struct yt, sig), .flags = YD_OMITDEFAULT },
+};
+static const struct yd_schema yt_schema = {
+	.what = "test", .size = sizeof(struct yt), YD_FIELDS(yt_fields), .init = yt_init,
+};
+
+/* Decode `text` into *t (initialised here); the diagnostics' first message, or "". */
+static char *yt_decode(struct yt *t, const char *text)
+{
+	struct diag d = DIAG_INIT;
+	struct ynode *n = parse(text, &d);
+	char *msg;
+
+	memset(t, 0, sizeof(*t));
+	yt_init(t);
+	if (n)
+		yd_decode(&yt_schema, n, t, &d);
+	msg = xstrdup(d.nr ? d.v[0].msg : "");
+	ynode_free(n);
+	diag_release(&d);
+	return msg;
+}
+
+static void test_ydecode(void)
+{
+	struct yt t;
+	char *msg, *text;
+	json_t *j;
+
+	msg = yt_decode(&t, "{\"small\": 7, \"argv\": [\"a\", \"b c\"], \"opt\": {\"n\": 2}}");
+	tap_is_str(msg, "", "JSON decodes: an int, a string list, an optional struct");
+	tap_ok(t.small == 7 && t.argv && !strcmp(t.argv[1], "b c") && !t.argv[2] && t.opt &&
+	       t.opt->n == 2 && !t.maybe && t.sig == 15, "with the values given and the defaults");
+	j = yd_encode(&yt_schema, &t);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	tap_is_str(text, "{\"argv\":[\"a\",\"b c\"],\"maybe\":null,\"opt\":{\"n\":2},\"small\":7}",
+		   "encoded: an unset nullable string is null, a default left out");
+	free(text);
+	json_decref(j);
+	yd_release(&yt_schema, &t);
+	free(msg);
+
+	msg = yt_decode(&t, "{\"sig\": 9, \"argv\": []}");
+	j = yd_encode(&yt_schema, &t);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	tap_is_str(text, "{\"argv\":[],\"maybe\":null,\"sig\":9,\"small\":0}",
+		   "a value other than the default is written; no optional struct, none written");
+	free(text);
+	json_decref(j);
+	yd_release(&yt_schema, &t);
+	tap_ok(!t.argv && !t.opt, "released: the slots are empty again");
+	free(msg);
+
+	msg = yt_decode(&t, "{\"small\": 3000000000}");
+	tap_ok(strstr(msg, "out of range") != NULL, "a YD_INT32 beyond an int is an error: %s", msg);
+	yd_release(&yt_schema, &t);
+	free(msg);
+	msg = yt_decode(&t, "{\"argv\": [[\"x\"]]}");
+	tap_ok(strstr(msg, "expected a string") != NULL, "a list in a string list is an error: %s",
+	       msg);
+	yd_release(&yt_schema, &t);
+	free(msg);
+	msg = yt_decode(&t, "{\"opt\": 5}");
+	tap_ok(strstr(msg, "expected a mapping") != NULL, "an optional struct must be a mapping: %s",
+	       msg);
+	yd_release(&yt_schema, &t);
+	free(msg);
+	msg = yt_decode(&t, "{\"opt\": {}}");
+	tap_ok(strstr(msg, "missing required key 'n'") != NULL && t.opt,
+	       "an optional struct is checked like any other: %s", msg);
+	yd_release(&yt_schema, &t);
+	free(msg);
+}
+
 int main(void)
 {
 	test_strbuf();
@@ -190,5 +297,6 @@ int main(void)
 	test_suggest();
 	test_ynode();
 	test_yamlemit();
+	test_ydecode();
 	return tap_done();
 }
