@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "fsutil.h"
 #include "rt-env.h"
+#include "rt-state.h"
 #include "rt-teardown.h"
 #include "state.h"
 #include "strbuf.h"
@@ -24,23 +25,26 @@
 /* Why `name` should go, or NULL if it should stay. */
 static const char *gc_reason(const char *state, const char *name, char *buf, size_t len)
 {
-	char *envdir = rt_env_dir(state, name), *path = rt_env_path(envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL);
-	const char *why = NULL, *phase = rt_str(st, "state");
-	long long expires = rt_int(st, "expires");
+	char *envdir = rt_env_dir(state, name);
+	struct strbuf err = STRBUF_INIT;
+	struct rt_state st;
+	int have = rt_state_load(&st, envdir, &err) == 0;
+	long long expires = st.expires;
+	const char *why = NULL;
 
 	if (rt_lock_busy(envdir))
 		why = NULL;   /* an up or down is working on it */
-	else if (!st)
+	else if (!have)
 		why = "no readable state";
 	else if (expires && time(NULL) > expires)
 		why = (snprintf(buf, len, "expired %lld s ago", (long long)time(NULL) - expires), buf);
-	else if (strcmp(phase, "running"))
-		why = (snprintf(buf, len, "left '%s' by an up that did not finish", phase), buf);
+	else if (st.state != RT_RUNNING)
+		why = (snprintf(buf, len, "left '%s' by an up that did not finish",
+				rt_phase_names[st.state]), buf);
 	else if (!rt_supervisor_pid(envdir))
 		why = "its supervisor is gone";
-	json_decref(st);
-	free(path);
+	rt_state_release(&st);
+	strbuf_release(&err);
 	free(envdir);
 	return why;
 }

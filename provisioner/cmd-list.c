@@ -52,26 +52,29 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 		printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", "NAME", "STATE", "MODE", "TIER", "AGE",
 		       "EXPIRES", "GATEWAY");
 	for (size_t i = 0; i < nr; i++) {
-		json_t *doc = rt_status_doc(state, names[i], &err);
+		struct rt_status s;
 		long long now = (long long)time(NULL), exp;
+		const char *mode, *gateway;
 		char a[16], e[16];
 
-		if (!doc)
+		if (rt_status_load(&s, state, names[i], &err) < 0) {
+			rt_status_release(&s);
 			continue;
-		exp = rt_int(doc, "expires");
-		age(a, sizeof(a), now - rt_int(doc, "created"));
+		}
+		exp = s.st.expires;
+		mode = rt_mode_names[s.st.mode];
+		gateway = s.st.gateway ? s.st.gateway->url : "";
+		age(a, sizeof(a), now - s.st.created);
 		age(e, sizeof(e), exp ? exp - now : -1);
 		if (json)
 			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
-				"name", rt_str(doc, "name"), "state", rt_str(doc, "state"),
-				"mode", rt_str(doc, "mode"), "tier", rt_str(doc, "tier"),
-				"created", (json_int_t)rt_int(doc, "created"), "expires", (json_int_t)exp,
-				"gateway", rt_str(json_object_get(doc, "gateway"), "url")));
+				"name", s.st.name, "state", s.state, "mode", mode, "tier", s.st.tier,
+				"created", (json_int_t)s.st.created, "expires", (json_int_t)exp,
+				"gateway", gateway));
 		else
-			printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", rt_str(doc, "name"),
-			       rt_str(doc, "state"), rt_str(doc, "mode"), rt_str(doc, "tier"), a,
-			       exp ? e : "never", rt_str(json_object_get(doc, "gateway"), "url"));
-		json_decref(doc);
+			printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", s.st.name, s.state, mode,
+			       s.st.tier, a, exp ? e : "never", gateway);
+		rt_status_release(&s);
 	}
 	if (json)
 		cmd_dump_json(all);

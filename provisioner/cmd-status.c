@@ -52,20 +52,25 @@ static enum cli_result cmd_status_exec(struct cli_ctx *ctx)
 		names = cmd_env_names(state, &nr);
 	}
 	for (size_t i = 0; i < nr; i++) {
-		json_t *doc = rt_status_doc(state, names[i], &err);
+		struct rt_status s;
+		json_t *doc;
 
-		if (!doc) {
+		strbuf_reset(&err);
+		if (rt_status_load(&s, state, names[i], &err) < 0) {
 			error("%s", err.buf);
 			res = CLI_FAILED;
+			rt_status_release(&s);
 			continue;
 		}
+		doc = rt_status_json(&s);
 		if (one && json)
 			cmd_dump_json(doc);
 		else if (!json)
-			rt_status_print(stdout, doc);
+			rt_status_print(stdout, &s);
 		if (!one)
 			json_array_append(all, doc);
 		json_decref(doc);
+		rt_status_release(&s);
 	}
 	if (!one && json)
 		cmd_dump_json(all);

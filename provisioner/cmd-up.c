@@ -25,6 +25,7 @@
 #include "rt-teardown.h"
 #include "rt-net.h"
 #include "rt-plan.h"
+#include "rt-state.h"
 #include "rt-status.h"
 #include "run-command.h"
 #include "state.h"
@@ -88,37 +89,41 @@ static double elapsed(const struct up *u)
 	return clock_since(u->t0);
 }
 
-static json_t *supervisor_status(const char *envdir)
+/* The supervisor's answer to "status" into `rt` (to be released): 0, or -1 without one. */
+static int supervisor_status(const char *envdir, struct rt_runtime *rt)
 {
+	struct strbuf err = STRBUF_INIT;
 	char *answer = rt_control(envdir, "status", 1000);
-	json_t *doc = answer ? json_loads(answer, 0, NULL) : NULL;
+	int ret = -1;
 
+	rt_runtime_init(rt);
+	if (answer)
+		ret = rt_runtime_decode(rt, answer, strlen(answer), "the supervisor's answer", &err);
 	free(answer);
-	return doc;
+	strbuf_release(&err);
+	return ret;
 }
 
 /* The tail of each unhealthy process's log, for the error message. */
-static void explain_unhealthy(struct up *u, json_t *rt, struct strbuf *out)
+static void explain_unhealthy(struct up *u, const struct rt_runtime *rt, struct strbuf *out)
 {
-	json_t *procs = json_object_get(rt, "processes"), *p;
-	const char *name;
-
-	json_object_foreach(procs, name, p) {
+	for (size_t i = 0; i < rt->processes.nr; i++) {
+		const struct rt_proc_now *p = RT_AT(rt->processes, struct rt_proc_now, i);
+		const char *state = rt_pstate_names[p->state];
 		char *log;
 
-		if (json_is_true(json_object_get(p, "healthy")) ||
-		    !strcmp(rt_str(p, "state"), "fenced"))
+		if (p->healthy || p->state == RT_P_FENCED)
 			continue;
-		strbuf_addf(out, "  %s: %s", name, rt_str(p, "state"));
-		if (rt_int(p, "restarts"))
-			strbuf_addf(out, ", restarted %lld times", rt_int(p, "restarts"));
-		if (*rt_str(p, "last_exit"))
-			strbuf_addf(out, ", last %s", rt_str(p, "last_exit"));
-		if (!strcmp(rt_str(p, "state"), "waiting"))
+		strbuf_addf(out, "  %s: %s", p->name, state);
+		if (p->restarts)
+			strbuf_addf(out, ", restarted %d times", p->restarts);
+		if (*p->last_exit)
+			strbuf_addf(out, ", last %s", p->last_exit);
+		if (p->state == RT_P_WAITING)
 			strbuf_addstr(out, " (for what it depends on)");
 		strbuf_addstr(out, "\n");
-		log = xasprintf("%s/logs/%s.log", u->envdir, name);
-		if (!access(log, R_OK) && strcmp(rt_str(p, "state"), "waiting")) {
+		log = xasprintf("%s/logs/%s.log", u->envdir, p->name);
+		if (!access(log, R_OK) && p->state != RT_P_WAITING) {
 			struct strbuf tail = STRBUF_INIT;
 
 			tail_file(log, 8, &tail);
@@ -134,49 +139,60 @@ static void explain_unhealthy(struct up *u, json_t *rt, struct strbuf *out)
 	}
 }
 
+/* Some process keeps failing: restarted CRASH_LIMIT times and not healthy. */
+static int crashing(const struct rt_runtime *rt)
+{
+	for (size_t i = 0; i < rt->processes.nr; i++) {
+		const struct rt_proc_now *p = RT_AT(rt->processes, struct rt_proc_now, i);
+
+		if (p->restarts >= CRASH_LIMIT && !p->healthy)
+			return 1;
+	}
+	return 0;
+}
+
 /* Poll the supervisor: 0 healthy, -1 failed (err says why), 1 interrupted. */
 static int wait_healthy(struct up *u, struct strbuf *err)
 {
 	long long start = clock_ms();
-	json_t *rt = NULL;
+	struct rt_runtime rt;
+	int ret;
 
 	for (;;) {
 		uint64_t ms;
-		json_t *p;
-		const char *name;
-		int crashing = 0;
+		int answered, crash;
 
 		if (interrupted)
 			return 1;
-		json_decref(rt);
-		rt = supervisor_status(u->envdir);
-		if (rt && json_is_true(json_object_get(rt, "healthy"))) {
-			json_decref(rt);
-			return 0;
+		answered = supervisor_status(u->envdir, &rt) == 0;
+		if (answered && rt.healthy) {
+			ret = 0;
+			break;
 		}
-		json_object_foreach(json_object_get(rt, "processes"), name, p)
-			if (rt_int(p, "restarts") >= CRASH_LIMIT &&
-			    !json_is_true(json_object_get(p, "healthy")))
-				crashing = 1;
+		crash = answered && crashing(&rt);
 		ms = (uint64_t)(clock_ms() - start);
-		if (!rt && ms > 3000 && !rt_supervisor_pid(u->envdir)) {
+		if (!answered && ms > 3000 && !rt_supervisor_pid(u->envdir)) {
 			char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
 
 			strbuf_addf(err, "the supervisor of '%s' is not running; its log:\n", u->name);
 			tail_file(log, 10, err);
 			free(log);
-			return -1;
+			ret = -1;
+			break;
 		}
-		if (crashing || ms >= u->timeout_ms) {
-			strbuf_addf(err, crashing ? "'%s' did not come up: a process keeps failing\n"
-						  : "'%s' did not become healthy within %.0f s\n",
+		if (crash || ms >= u->timeout_ms) {
+			strbuf_addf(err, crash ? "'%s' did not come up: a process keeps failing\n"
+					       : "'%s' did not become healthy within %.0f s\n",
 				    u->name, u->timeout_ms / 1000.0);
-			explain_unhealthy(u, rt, err);
-			json_decref(rt);
-			return -1;
+			explain_unhealthy(u, &rt, err);
+			ret = -1;
+			break;
 		}
+		rt_runtime_release(&rt);
 		sleep_ms(40);
 	}
+	rt_runtime_release(&rt);
+	return ret;
 }
 
 /*
@@ -281,16 +297,12 @@ static int spawn_supervisor(struct up *u, struct strbuf *err)
 	return 0;
 }
 
-static int save_state(struct up *u, const char *phase, struct strbuf *err)
+static int save_state(struct up *u, enum rt_phase phase, struct strbuf *err)
 {
-	json_t *st = rt_plan_state(u->plan);
-	char *path = rt_env_path(u->envdir, "state.json");
-	int ret;
+	struct rt_state *st = rt_plan_state(u->plan);
 
-	json_object_set_new(st, "state", json_string(phase));
-	ret = rt_json_save(path, st, err);
-	free(path);
-	return ret;
+	st->state = phase;
+	return rt_state_save(st, u->envdir, err);
 }
 
 /* Pick the block and record the plan under the pool lock: two `up`s never share one. */
@@ -305,21 +317,21 @@ static int plan_new_env(struct up *u, struct strbuf *err)
 	o.index = rt_pool_alloc(u->state, u->netns, 0, err);
 	if (o.index > 0 && (u->plan = rt_plan_new(cmd_model(u->ctx), &o, err)) &&
 	    mkdir_p(u->envdir, 0711) == 0)
-		ret = save_state(u, "creating", err);
+		ret = save_state(u, RT_CREATING, err);
 	return ret;
 }
 
-static int plan_existing_env(struct up *u, json_t *st, struct strbuf *err)
+static int plan_existing_env(struct up *u, const struct rt_state *st, struct strbuf *err)
 {
 	struct rt_plan_opts o = { .state = u->state, .self = u->self };
 
-	o.netns = !strcmp(rt_str(st, "mode"), "netns");
-	o.index = (int)rt_int(st, "index");
+	o.netns = st->mode == RT_NETNS;
+	o.index = st->index;
 	u->netns = o.netns;
 	u->plan = rt_plan_new(cmd_model(u->ctx), &o, err);
 	if (!u->plan)
 		return -1;
-	return save_state(u, "creating", err);
+	return save_state(u, RT_CREATING, err);
 }
 
 static void say_limits(struct up *u, const char *why)
@@ -345,27 +357,17 @@ static void choose_mode(struct up *u)
 
 static int build(struct up *u, int *cold, struct strbuf *err)
 {
-	json_t *st = rt_plan_state(u->plan);
-
 	if (!u->netns && rt_ports_free(u->plan, err) < 0)
 		return -1;
-	if (u->netns) {
-		struct rt_net net;
-		int ret;
-
-		rt_net_from_json(&net, st);
-		ret = rt_net_create(&net, err);
-		rt_net_release(&net);
-		if (ret < 0)
-			return -1;
-	}
+	if (u->netns && rt_net_create(&rt_plan_state(u->plan)->net, err) < 0)
+		return -1;
 	if (u->pool >= 0) {
 		close(u->pool);
 		u->pool = -1;
 	}
 	if (interrupted || rt_prepare(u->plan, cold, err) < 0 || interrupted)
 		return -1;
-	if (save_state(u, "starting", err) < 0)
+	if (save_state(u, RT_STARTING, err) < 0)
 		return -1;
 	return spawn_supervisor(u, err);
 }
@@ -373,20 +375,22 @@ static int build(struct up *u, int *cold, struct strbuf *err)
 static void print_result(struct up *u, const char *how)
 {
 	struct strbuf err = STRBUF_INIT;
-	json_t *doc = rt_status_doc(u->state, u->name, &err);
+	struct rt_status s;
 
-	if (!doc) {
+	if (rt_status_load(&s, u->state, u->name, &err) < 0) {
 		error("%s", err.buf);
 	} else if (u->json) {
-		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_t *doc = rt_status_json(&s);
+		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 
-		printf("%s\n", s);
-		free(s);
+		printf("%s\n", text);
+		free(text);
+		json_decref(doc);
 	} else {
 		printf("%s in %.2f s\n", how, elapsed(u));
-		rt_status_print(stdout, doc);
+		rt_status_print(stdout, &s);
 	}
-	json_decref(doc);
+	rt_status_release(&s);
 	strbuf_release(&err);
 }
 
@@ -407,18 +411,14 @@ static enum cli_result fail(struct up *u, const char *msg)
 }
 
 /* An environment that exists: healthy, being repaired by its supervisor, or orphaned. */
-static int existing(struct up *u, json_t *st, struct strbuf *err)
+static int existing(struct up *u, struct strbuf *err)
 {
-	json_t *rt;
-
 	if (rt_supervisor_pid(u->envdir) > 0) {
-		rt = supervisor_status(u->envdir);
-		if (rt && json_is_true(json_object_get(rt, "healthy"))) {
-			json_decref(rt);
-			return 1;   /* nothing to do */
-		}
-		json_decref(rt);
-		return 0;           /* wait for its supervisor to repair it */
+		struct rt_runtime rt;
+		int healthy = supervisor_status(u->envdir, &rt) == 0 && rt.healthy;
+
+		rt_runtime_release(&rt);
+		return healthy;     /* 1: nothing to do; 0: wait for its supervisor to repair it */
 	}
 	/* its supervisor is gone: kill what is left, keep the data, build again */
 	if (!u->json)
@@ -435,18 +435,19 @@ static enum cli_result dry_run(struct up *u)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct rt_plan_opts o = { .state = u->state, .self = u->self };
-	char *path = rt_env_path(u->envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL);
 	struct rt_plan *p = NULL;
+	struct rt_state st;
 	enum cli_result res = CLI_OK;
 
-	free(path);
-	if (st) {
-		o.netns = !strcmp(rt_str(st, "mode"), "netns");
-		o.index = (int)rt_int(st, "index");
+	/* an unreadable state is planned as a new one: nothing is written */
+	if (rt_state_load(&st, u->envdir, &err) == 0) {
+		o.netns = st.mode == RT_NETNS;
+		o.index = st.index;
 	} else {
-		int pool = rt_pool_lock(u->state, &err);
+		int pool;
 
+		strbuf_reset(&err);
+		pool = rt_pool_lock(u->state, &err);
 		choose_mode(u);
 		o.netns = u->netns;
 		o.index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, 1, &err);
@@ -459,13 +460,13 @@ static enum cli_result dry_run(struct up *u)
 		error("%s", err.buf);
 		res = CLI_FAILED;
 	} else {
-		char *s = json_dumps(rt_plan_state(p), JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = rt_state_encode(rt_plan_state(p));
 
-		printf("%s\n", s);
+		fputs(s, stdout);
 		free(s);
 	}
 	rt_plan_free(p);
-	json_decref(st);
+	rt_state_release(&st);
 	strbuf_release(&err);
 	return res;
 }
@@ -476,14 +477,14 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 	struct strbuf err = STRBUF_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
 	enum cli_result res = CLI_OK;
-	json_t *st = NULL;
-	char *path;
-	int cold = 0, ex = 2, rc;
+	struct rt_state st;
+	int cold = 0, ex = 2, rc, have;
 
 	u.t0 = clock_ns();
 	u.name = cmd_model(ctx)->env_name;
 	u.json = opt.output == CMD_OUTPUT_JSON;
 	u.timeout_ms = opt.timeout_ms;
+	rt_state_init(&st);
 	u.state = state_dir();
 	u.self = realpath("/proc/self/exe", NULL);
 	if (!u.state || !u.self) {
@@ -514,27 +515,24 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 		res = (error("%s", err.buf), CLI_FAILED);
 		goto out;
 	}
-	path = rt_env_path(u.envdir, "state.json");
-	st = rt_json_load(path, NULL);
-	free(path);
-	if (st && (ex = existing(&u, st, &err)) < 0) {
+	rt_state_release(&st);
+	have = rt_state_load(&st, u.envdir, &err);
+	if (have < 0 || (have == 0 && (ex = existing(&u, &err)) < 0)) {
 		res = (error("%s", err.buf), CLI_FAILED);
 		goto out;
 	}
 	if (ex == 1) {
-		if (strcmp(rt_str(st, "state"), "running")) {
+		if (st.state != RT_RUNNING) {
 			/* the up that made it died after the processes were healthy */
-			path = rt_env_path(u.envdir, "state.json");
-			json_object_set_new(st, "state", json_string("running"));
-			rt_json_save(path, st, NULL);
-			free(path);
+			st.state = RT_RUNNING;
+			rt_state_save(&st, u.envdir, NULL);
 		}
 		print_result(&u, "already up and healthy; checked");
 		goto out;
 	}
 	if (ex == 2) {
-		if (st) {
-			rc = plan_existing_env(&u, st, &err);
+		if (have == 0) {
+			rc = plan_existing_env(&u, &st, &err);
 		} else {
 			u.fresh = 1;
 			choose_mode(&u);
@@ -557,11 +555,11 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 		goto out;
 	}
 	if (u.plan)
-		save_state(&u, "running", NULL);
+		save_state(&u, RT_RUNNING, NULL);
 	print_result(&u, u.fresh ? (cold ? "up (PostgreSQL template made first)" : "up")
 				 : "repaired");
 out:
-	json_decref(st);
+	rt_state_release(&st);
 	rt_plan_free(u.plan);
 	if (u.pool >= 0)
 		close(u.pool);

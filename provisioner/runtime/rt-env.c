@@ -4,6 +4,7 @@
  */
 #include "rt-env.h"
 #include "clock.h"
+#include "rt-state.h"
 #include "fsutil.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -91,33 +92,6 @@ int rt_lock_busy(const char *envdir)
 	return busy;
 }
 
-json_t *rt_json_load(const char *path, struct strbuf *err)
-{
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-
-	if (!doc && err)
-		strbuf_addf(err, "cannot read '%s': %s", path, je.text);
-	return doc;
-}
-
-int rt_json_save(const char *path, json_t *doc, struct strbuf *err)
-{
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int ret = -1;
-
-	if (text) {
-		size_t len = strlen(text);
-
-		text[len] = '\n';   /* json_dumps' NUL replaced: written with its length */
-		ret = write_file_atomic(path, text, len + 1, 0644);
-		if (ret < 0 && err)
-			strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
-	}
-	free(text);
-	return ret;
-}
-
 void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
 {
 	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
@@ -152,46 +126,14 @@ int rt_read_secret(const char *path, struct strbuf *out, struct strbuf *err)
 	return 0;
 }
 
-const char *rt_str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
-long long rt_int(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-void rt_net_from_json(struct rt_net *n, json_t *st)
-{
-	json_t *net = json_object_get(st, "net"), *nss = json_object_get(net, "namespaces"), *ns;
-	size_t i;
-
-	memset(n, 0, sizeof(*n));
-	n->bridge = xstrdup(rt_str(net, "bridge"));
-	n->bridge_addr = xstrdup(rt_str(net, "bridge_addr"));
-	n->prefix = (int)rt_int(net, "prefix");
-	n->nft_table = *rt_str(net, "nft_table") ? xstrdup(rt_str(net, "nft_table")) : NULL;
-	n->nr_ns = json_array_size(nss);
-	n->ns = xcalloc(n->nr_ns ? n->nr_ns : 1, sizeof(*n->ns));
-	json_array_foreach(nss, i, ns) {
-		n->ns[i].name = xstrdup(rt_str(ns, "name"));
-		n->ns[i].veth = xstrdup(rt_str(ns, "veth"));
-		n->ns[i].addr = xstrdup(rt_str(ns, "addr"));
-		n->ns[i].hosts = *rt_str(ns, "hosts") ? xstrdup(rt_str(ns, "hosts")) : NULL;
-	}
-}
-
 char *rt_socket_path(const char *envdir)
 {
-	char *path = rt_env_path(envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL);
-	char *sock = *rt_str(st, "socket") ? xstrdup(rt_str(st, "socket")) : NULL;
+	struct rt_state st;
+	struct strbuf err = STRBUF_INIT;
+	char *sock = rt_state_load(&st, envdir, &err) == 0 ? xstrdup(st.socket) : NULL;
 
-	json_decref(st);
-	free(path);
+	rt_state_release(&st);
+	strbuf_release(&err);
 	return sock ? sock : rt_env_path(envdir, "supervisor.sock");
 }
 
@@ -239,14 +181,14 @@ fail:
 
 pid_t rt_supervisor_pid(const char *envdir)
 {
-	char *path = rt_env_path(envdir, "runtime.json");
-	json_t *rt = rt_json_load(path, NULL), *sv = json_object_get(rt, "supervisor");
-	pid_t pid = (pid_t)rt_int(sv, "pid");
-	unsigned long long start = (unsigned long long)rt_int(sv, "start_time");
+	struct rt_runtime rt;
+	struct strbuf err = STRBUF_INIT;
+	pid_t pid = 0;
 
-	if (pid <= 0 || !proc_alive(pid, start))
-		pid = 0;
-	json_decref(rt);
-	free(path);
+	if (rt_runtime_load(&rt, envdir, &err) == 0 && rt.supervisor.pid > 0 &&
+	    proc_alive(rt.supervisor.pid, (unsigned long long)rt.supervisor.start_time))
+		pid = rt.supervisor.pid;
+	rt_runtime_release(&rt);
+	strbuf_release(&err);
 	return pid;
 }

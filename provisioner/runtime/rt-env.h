@@ -6,6 +6,7 @@
  *                  every resource is recorded before it is created, so a
  *                  teardown after a crash knows what to look for)
  *   runtime.json   what the supervisor sees (pids, health, roles)
+ *                  (both typed and encoded in rt-state.h)
  *   events.log     one JSON object per line: starts, exits, failovers
  *   lock           flock()ed by whoever changes the environment
  *   secrets/       0700: generated passwords, keys (never elsewhere)
@@ -19,10 +20,7 @@
 #ifndef PROVISIONER_RT_ENV_H
 #define PROVISIONER_RT_ENV_H
 
-#include <jansson.h>
 #include <sys/types.h>
-
-#include "rt-net.h"
 
 struct strbuf;
 
@@ -41,20 +39,11 @@ int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf 
 /* Is the lock held by someone (a running up/down)? */
 int rt_lock_busy(const char *envdir);
 
-json_t *rt_json_load(const char *path, struct strbuf *err);
-int rt_json_save(const char *path, json_t *doc, struct strbuf *err);
 void rt_event(const char *envdir, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A secret file's value without its trailing newline; errno is kept for the caller. */
 int rt_read_secret(const char *path, struct strbuf *out, struct strbuf *err);
-
-/* Small readers for state documents: "" / 0 when absent. */
-const char *rt_str(json_t *o, const char *key);
-long long rt_int(json_t *o, const char *key);
-
-/* The network described by a state document's "net" (for create/destroy). */
-void rt_net_from_json(struct rt_net *n, json_t *st);
 
 /* The supervisor's socket (state.json's "socket": short, under <state>/run). */
 char *rt_socket_path(const char *envdir);

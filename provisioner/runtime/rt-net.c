@@ -1234,6 +1234,7 @@ void rt_net_release(struct rt_net *n)
 		free(n->ns[i].veth);
 		free(n->ns[i].addr);
 		free(n->ns[i].hosts);
+		free(n->ns[i].region);
 	}
 	free(n->ns);
 	free(n->bridge);

@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "ydecode.h"
+
 struct strbuf;
 
 /* The longest interface name the kernel accepts (IFNAMSIZ - 1). */
@@ -30,20 +32,29 @@ struct rt_ns {
 	char *veth;	/* host end of its veth pair, on the bridge: "pv7n1" */
 	char *addr;	/* IPv4 address of its "eth0" (the peer end): "10.213.7.11" */
 	char *hosts;	/* content for /etc/netns/<name>/hosts, or NULL for none */
+	char *region;	/* the region key it is for ("gateway" for the gateway's), or NULL */
 };
 
 /*
  * An environment's network as data. The addresses of the bridge and of
  * every namespace must lie in one subnet of `prefix` bits. rt_net_release()
  * frees the strings and the array; the struct itself is the caller's.
+ *
+ * It is also state.json's "net" (rt-state.h): `ns_list` is the same array
+ * as `ns` and `nr_ns`, in the form lib/ydecode decodes lists into.
  */
 struct rt_net {
 	char *bridge;		/* bridge in the host namespace: "pv7br" */
 	char *bridge_addr;	/* the host's address on it: "10.213.7.1" */
 	int prefix;		/* subnet prefix length: 24 */
 	char *nft_table;	/* nftables table (family bridge): "pv_7", or NULL */
-	struct rt_ns *ns;
-	size_t nr_ns;
+	union {
+		struct {
+			struct rt_ns *ns;
+			size_t nr_ns;
+		};
+		struct yarray ns_list;
+	};
 };
 
 /*

@@ -1,9 +1,7 @@
 /*
  * The local runtime's plan and the files it needs; see rt-plan.h.
  *
- * Addresses: environment N (1..250, from the pool) owns 10.213.N.0/24 in
- * namespace mode (the host is .1 on the bridge, the gateway .2, region i
- * .10+i) and 127.77.N.0/24 in loopback mode. Ports: what the definition
+ * Addresses are rt-addr.h's. Ports: what the definition
  * says in namespace mode (replica k of a service listens on port + k);
  * in loopback mode every listener gets its own port from 10000 + 80 N,
  * below the kernel's ephemeral range, so neither two environments nor two
@@ -12,6 +10,7 @@
 #include "rt-plan.h"
 #include "fsutil.h"
 #include "pki.h"
+#include "rt-addr.h"
 #include "rt-env.h"
 #include "rt-gw.h"
 #include "rt-net.h"
@@ -52,7 +51,7 @@ struct listener {
 struct rt_plan {
 	const struct env_model *m;
 	struct rt_plan_opts o;
-	json_t *st, *procs;
+	struct rt_state st;
 	char *envdir, *rundir, *secrets;
 	int next_port;
 	struct pg_owner pg;
@@ -75,9 +74,9 @@ struct rt_plan {
 	size_t nr_listeners;
 };
 
-json_t *rt_plan_state(struct rt_plan *p)
+struct rt_state *rt_plan_state(struct rt_plan *p)
 {
-	return p->st;
+	return &p->st;
 }
 
 static char *path_in(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -95,9 +94,7 @@ static char *path_in(const char *dir, const char *fmt, ...)
 
 static char *addr_of(struct rt_plan *p, int host)
 {
-	if (p->o.netns)
-		return xasprintf("10.213.%d.%d", p->o.index, host);
-	return xasprintf("127.77.%d.%d", p->o.index, host);
+	return rt_addr(p->o.netns, p->o.index, host);
 }
 
 /* A port for a listener; clashes inside one address are an error. */
@@ -163,43 +160,35 @@ static char *hosts_for(struct rt_plan *p, size_t here)
 static void plan_net(struct rt_plan *p)
 {
 	const struct env_model *m = p->m;
-	json_t *net = json_object(), *nss = json_array();
+	struct rt_net *net = &p->st.net;
 	size_t i = 0;
 
 	p->nr_reg = m->regions.nr;
 	p->reg_addr = xcalloc(p->nr_reg, sizeof(char *));
 	p->reg_ns = xcalloc(p->nr_reg, sizeof(char *));
-	p->gw_addr = addr_of(p, 2);
+	p->gw_addr = addr_of(p, RT_HOST_GATEWAY);
 	for_each_region(m, r) {
-		p->reg_addr[i] = addr_of(p, 10 + (int)i);
+		p->reg_addr[i] = addr_of(p, RT_HOST_REGION + (int)i);
 		if (p->o.netns)
 			p->reg_ns[i] = xasprintf("pv-%s-%s", m->env_name, r->key);
 		i++;
 	}
-	if (!p->o.netns) {
-		json_object_set_new(p->st, "net", net);
-		json_decref(nss);
+	if (!p->o.netns)
 		return;
-	}
 	p->gw_ns = xasprintf("pv-%s-gateway", m->env_name);
-	json_object_set_new(net, "bridge", json_sprintf("pv%dbr", p->o.index));
-	json_object_set_new(net, "bridge_addr", json_sprintf("10.213.%d.1", p->o.index));
-	json_object_set_new(net, "prefix", json_integer(24));
-	json_object_set_new(net, "nft_table", json_sprintf("pv_%d", p->o.index));
+	net->bridge = xasprintf("pv%dbr", p->o.index);
+	net->bridge_addr = addr_of(p, RT_HOST_BRIDGE);
+	net->prefix = RT_PREFIX;
+	net->nft_table = xasprintf("pv_%d", p->o.index);
 	for (i = 0; i <= p->nr_reg; i++) {
-		char *hosts = hosts_for(p, i), *veth = xasprintf("pv%dn%zu", p->o.index, i);
+		struct rt_ns *ns = yarray_push(&net->ns_list, sizeof(*ns));
 
-		json_array_append_new(nss, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-			"name", i ? p->reg_ns[i - 1] : p->gw_ns,
-			"veth", veth,
-			"addr", i ? p->reg_addr[i - 1] : p->gw_addr,
-			"region", i ? ((struct region *)m->regions.v)[i - 1].key : "gateway",
-			"hosts", hosts));
-		free(hosts);
-		free(veth);
+		ns->name = xstrdup(i ? p->reg_ns[i - 1] : p->gw_ns);
+		ns->veth = xasprintf("pv%dn%zu", p->o.index, i);
+		ns->addr = xstrdup(i ? p->reg_addr[i - 1] : p->gw_addr);
+		ns->region = xstrdup(i ? MODEL_AT(m->regions, struct region, i - 1)->key : "gateway");
+		ns->hosts = hosts_for(p, i);
 	}
-	json_object_set_new(net, "namespaces", nss);
-	json_object_set_new(p->st, "net", net);
 }
 
 static size_t region_index(const struct env_model *m, const struct region *r)
@@ -209,46 +198,59 @@ static size_t region_index(const struct env_model *m, const struct region *r)
 
 /* ---- processes ---- */
 
-static json_t *proc_new(struct rt_plan *p, const char *name, const char *kind, const char *group,
-			const char *region, const char *ns)
+static struct rt_proc *proc_new(struct rt_plan *p, const char *name, enum rt_kind kind,
+				const char *group, const char *region, const char *ns)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "kind", kind,
-			      "group", group, "region", region, "dir", "/");
-	char *log = path_in(p->envdir, "logs/%s.log", name);
+	struct rt_proc *o = rt_state_add_proc(&p->st);
 
-	json_object_set_new(o, "log", json_string(log));
-	free(log);
-	if (ns)
-		json_object_set_new(o, "netns", json_string(ns));
-	json_object_set_new(o, "depends_on", json_array());
-	json_object_set_new(o, "env", json_array());
-	json_object_set_new(o, "secrets", json_array());
-	json_array_append_new(p->procs, o);
+	o->name = xstrdup(name);
+	o->kind = kind;
+	o->group = xstrdup(group);
+	o->region = xstrdup(region);
+	o->dir = xstrdup("/");
+	o->log = path_in(p->envdir, "logs/%s.log", name);
+	o->netns = ns ? xstrdup(ns) : NULL;
 	return o;
 }
 
-static void proc_user(json_t *o, int drop, uid_t uid, gid_t gid)
+static void proc_user(struct rt_proc *o, int drop, uid_t uid, gid_t gid)
 {
-	if (drop)
-		json_object_set_new(o, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid,
-							 "gid", (json_int_t)gid));
+	if (!drop)
+		return;
+	o->user = xcalloc(1, sizeof(*o->user));
+	o->user->uid = uid;
+	o->user->gid = gid;
 }
 
-static void proc_check(json_t *o, const char *key, const char *url, const struct check *c)
+static struct rt_check *proc_check(const char *url, const struct check *c)
 {
-	json_object_set_new(o, key, json_pack("{s:s, s:I, s:I, s:I}", "url", url,
-		"interval_ms", (json_int_t)(c && c->interval_ms ? c->interval_ms : 5000),
-		"timeout_ms", (json_int_t)(c && c->timeout_ms ? c->timeout_ms : 2000),
-		"failures", (json_int_t)(c && c->failures ? c->failures : 3)));
+	struct rt_check *k = xcalloc(1, sizeof(*k));
+
+	k->url = xstrdup(url);
+	k->interval_ms = (int)c->interval_ms;
+	k->timeout_ms = (int)c->timeout_ms;
+	k->failures = (int)c->failures;
+	return k;
 }
 
-static json_t *strv_json(char **v)
+static void secret_add(struct rt_proc *o, const char *var, const char *file)
 {
-	json_t *a = json_array();
+	struct rt_secret *sec = yarray_push(&o->secrets, sizeof(*sec));
 
-	for (; *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
+	sec->var = xstrdup(var);
+	sec->file = xstrdup(file);
+}
+
+static struct rt_endpoint *endpoint_add(struct yarray *list, const char *name, const char *region,
+					const char *addr, int port)
+{
+	struct rt_endpoint *e = yarray_push(list, sizeof(*e));
+
+	e->name = xstrdup(name);
+	e->region = xstrdup(region);
+	e->addr = xstrdup(addr);
+	e->port = port;
+	return e;
 }
 
 static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct strbuf *err)
@@ -257,39 +259,42 @@ static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct s
 	const struct region *pr = datastore_primary_region(m, d), *rr = datastore_replica_region(m, d);
 	const struct region *regs[2] = { pr, rr };
 	char *bindir = pg_find_bindir(d->version, err);
-	json_t *members = json_array(), *ds;
-	char *pw = path_in(p->secrets, "%s.password", d->name);
-	char *rpw = path_in(p->secrets, "%s.replication.password", d->name);
-	char *names[2] = { xasprintf("%s-primary", d->name), xasprintf("%s-replica", d->name) };
+	struct rt_datastore *ds;
+	char *rpw;
 	int ports[2] = { 0, 0 };
 
-	if (!bindir) {
-		json_decref(members);
-		free(pw);
-		free(rpw);
-		free(names[0]);
-		free(names[1]);
+	if (!bindir)
 		return -1;
-	}
-	strv_push(&p->gen_secrets, pw);
+	ds = yarray_push(&p->st.datastores, sizeof(*ds));
+	ds->name = xstrdup(d->name);
+	ds->engine = xstrdup(engine_names[d->engine]);
+	ds->version = xstrdup(d->version);
+	ds->database = xstrdup(d->database);
+	ds->username = xstrdup(d->username);
+	ds->password_file = path_in(p->secrets, "%s.password", d->name);
+	ds->replication_password_file = rpw = path_in(p->secrets, "%s.replication.password", d->name);
+	ds->primary = xasprintf("%s-primary", d->name);
+	ds->replica = rr ? xasprintf("%s-replica", d->name) : NULL;
+	ds->mode = xstrdup(repl_mode_names[d->replication.mode]);
+	strv_push(&p->gen_secrets, ds->password_file);
 	strv_push(&p->gen_secrets, rpw);
 	for (int k = 0; k < 2 && regs[k]; k++) {
+		const char *name = k ? ds->replica : ds->primary;
 		size_t ri = region_index(m, regs[k]);
 		struct pg_member *pm;
 		struct pg_instance pi = { 0 };
-		json_t *o;
-		char **argv;
+		struct rt_proc *o;
 
-		ports[k] = take_port(p, p->reg_addr[ri], (int)d->port, names[k], err);
+		ports[k] = take_port(p, p->reg_addr[ri], (int)d->port, name, err);
 		if (ports[k] < 0)
 			break;
 		p->pgm = xreallocarray(p->pgm, p->nr_pgm + 1, sizeof(*p->pgm));
 		pm = &p->pgm[p->nr_pgm++];
 		memset(pm, 0, sizeof(*pm));
-		pm->name = xstrdup(names[k]);
-		pm->dir = path_in(p->envdir, "pg/%s", names[k]);
+		pm->name = xstrdup(name);
+		pm->dir = path_in(p->envdir, "pg/%s", name);
 		pm->datadir = path_in(pm->dir, "data");
-		pm->sockdir = path_in(p->rundir, "%s", names[k]);
+		pm->sockdir = path_in(p->rundir, "%s", name);
 		pm->bindir = xstrdup(bindir);
 		pm->version = xstrdup(d->version);
 		pm->standby = k == 1;
@@ -297,53 +302,34 @@ static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct s
 		pm->repl_pw_file = xstrdup(rpw);
 		pi = (struct pg_instance){ .bindir = bindir, .datadir = pm->datadir,
 			.sockdir = pm->sockdir, .hba_file = p->hba_file,
-			.listen_addr = p->reg_addr[ri], .port = ports[k], .name = names[k] };
+			.listen_addr = p->reg_addr[ri], .port = ports[k], .name = name };
 		if (k == 1) {
 			pi.primary_host = p->reg_addr[region_index(m, pr)];
 			pi.primary_port = ports[0];
 			pi.passfile = pm->passfile;
 		} else if (rr && d->replication.mode == REPL_SYNC) {
-			pi.sync_standby = names[1];
+			pi.sync_standby = ds->replica;
 		}
-		o = proc_new(p, names[k], "datastore", d->name, regs[k]->key, p->reg_ns[ri]);
-		argv = pg_argv(&pi);
-		json_object_set_new(o, "argv", strv_json(argv));
-		strv_free(argv);
+		o = proc_new(p, name, RT_KIND_DATASTORE, d->name, regs[k]->key, p->reg_ns[ri]);
+		o->argv = pg_argv(&pi);
 		proc_user(o, p->pg.drop, p->pg.uid, p->pg.gid);
 		/*
 		 * Immediate shutdown: the supervisor stops everything only for
 		 * `down`, which deletes the data next, so a shutdown checkpoint
 		 * would be written for nothing.
 		 */
-		json_object_set_new(o, "stop_signal", json_integer(SIGQUIT));
-		json_object_set_new(o, "pg", json_pack("{s:s, s:s, s:i, s:s, s:s}",
-			"role", k ? "replica" : "primary", "host", p->reg_addr[ri], "port", ports[k],
-			"sockdir", pm->sockdir, "datastore", d->name));
-		json_array_append_new(members, json_pack("{s:s, s:s, s:s, s:s, s:i}",
-			"name", names[k], "role", k ? "replica" : "primary", "region", regs[k]->key,
-			"addr", p->reg_addr[ri], "port", ports[k]));
+		o->stop_signal = SIGQUIT;
+		o->pg = xcalloc(1, sizeof(*o->pg));
+		o->pg->role = k ? RT_ROLE_REPLICA : RT_ROLE_PRIMARY;
+		o->pg->host = xstrdup(p->reg_addr[ri]);
+		o->pg->port = ports[k];
+		o->pg->sockdir = xstrdup(pm->sockdir);
+		o->pg->datastore = xstrdup(d->name);
+		endpoint_add(&ds->members, name, regs[k]->key, p->reg_addr[ri], ports[k])->role =
+			o->pg->role;
 	}
-	if (ports[0] < 0 || ports[1] < 0) {
-		json_decref(members);
-		free(bindir);
-		free(pw);
-		free(rpw);
-		free(names[0]);
-		free(names[1]);
-		return -1;
-	}
-	ds = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "name", d->name,
-		"engine", engine_names[d->engine], "version", d->version, "database", d->database,
-		"username", d->username, "password_file", pw, "replication_password_file", rpw,
-		"primary", names[0], "replica", rr ? names[1] : NULL, "members", members);
-	json_object_set_new(ds, "mode", json_string(repl_mode_names[d->replication.mode]));
-	json_array_append_new(json_object_get(p->st, "datastores"), ds);
 	free(bindir);
-	free(pw);
-	free(rpw);
-	free(names[0]);
-	free(names[1]);
-	return 0;
+	return ports[0] < 0 || ports[1] < 0 ? -1 : 0;
 }
 
 static char *find_program(struct rt_plan *p, const char *name)
@@ -394,39 +380,40 @@ static void upper_key(struct strbuf *sb, const char *name, const char *suffix)
 	strbuf_addf(sb, "_%s", suffix);
 }
 
-static void env_add(json_t *env, const char *key, const char *val)
+static void env_add(struct strv *env, const char *key, const char *val)
 {
-	json_array_append_new(env, json_sprintf("%s=%s", key, val));
+	strv_pushf(env, "%s=%s", key, val);
 }
 
 /* The datastore members' addresses, primary first: a libpq multi-host list. */
 static void ds_hosts(struct rt_plan *p, const char *ds, struct strbuf *hosts, struct strbuf *ports)
 {
-	json_t *dss = json_object_get(p->st, "datastores"), *d, *mem;
-	size_t i, k;
+	for (size_t i = 0; i < p->st.datastores.nr; i++) {
+		const struct rt_datastore *d = RT_AT(p->st.datastores, struct rt_datastore, i);
 
-	json_array_foreach(dss, i, d) {
-		if (strcmp(rt_str(d, "name"), ds))
+		if (strcmp(d->name, ds))
 			continue;
-		json_array_foreach(json_object_get(d, "members"), k, mem) {
-			strbuf_addf(hosts, "%s%s", k ? "," : "", rt_str(mem, "addr"));
-			strbuf_addf(ports, "%s%lld", k ? "," : "", rt_int(mem, "port"));
+		for (size_t k = 0; k < d->members.nr; k++) {
+			const struct rt_endpoint *mem = RT_AT(d->members, struct rt_endpoint, k);
+
+			strbuf_addf(hosts, "%s%s", k ? "," : "", mem->addr);
+			strbuf_addf(ports, "%s%d", k ? "," : "", mem->port);
 		}
 	}
 }
 
 static void service_env(struct rt_plan *p, const struct service *s, const struct region *r,
-			json_t *o, const char *name, const struct subst_deferred *dv)
+			struct rt_proc *o, const struct subst_deferred *dv)
 {
 	const struct env_model *m = p->m;
-	json_t *env = json_object_get(o, "env"), *secrets = json_object_get(o, "secrets");
+	struct strv env = STRV_INIT;
 	const struct datastore *db = first_datastore_dep(m, s);
 
-	env_add(env, "PLATFORM", m->platform);
-	env_add(env, "ENVIRONMENT", m->env_name);
-	env_add(env, "TIER", tier_names[m->tier]);
-	env_add(env, "REGION", r->name);
-	env_add(env, "PORT", dv->port);
+	env_add(&env, "PLATFORM", m->platform);
+	env_add(&env, "ENVIRONMENT", m->env_name);
+	env_add(&env, "TIER", tier_names[m->tier]);
+	env_add(&env, "REGION", r->name);
+	env_add(&env, "PORT", dv->port);
 	for (size_t i = 0; i < s->depends_on.nr; i++) {
 		const char *dep = s->depends_on.v[i].name;
 		struct strbuf k = STRBUF_INIT, hosts = STRBUF_INIT, ports = STRBUF_INIT;
@@ -436,29 +423,28 @@ static void service_env(struct rt_plan *p, const struct service *s, const struct
 			continue;
 		ds_hosts(p, dep, &hosts, &ports);
 		upper_key(&k, dep, "HOST");
-		env_add(env, k.buf, hosts.buf);
+		env_add(&env, k.buf, hosts.buf);
 		strbuf_reset(&k);
 		upper_key(&k, dep, "PORT");
-		env_add(env, k.buf, ports.buf);
+		env_add(&env, k.buf, ports.buf);
 		strbuf_reset(&k);
 		upper_key(&k, dep, "DATABASE");
-		env_add(env, k.buf, d->database);
+		env_add(&env, k.buf, d->database);
 		strbuf_reset(&k);
 		upper_key(&k, dep, "USER");
-		env_add(env, k.buf, d->username);
+		env_add(&env, k.buf, d->username);
 		if (d == db) {
 			/* libpq's own variables: any libpq program follows a promoted replica */
-			env_add(env, "PGHOST", hosts.buf);
-			env_add(env, "PGPORT", ports.buf);
-			env_add(env, "PGDATABASE", d->database);
-			env_add(env, "PGUSER", d->username);
-			env_add(env, "PGTARGETSESSIONATTRS", "read-write");
-			env_add(env, "PGCONNECT_TIMEOUT", "2");
-			env_add(env, "PGAPPNAME", name);
+			env_add(&env, "PGHOST", hosts.buf);
+			env_add(&env, "PGPORT", ports.buf);
+			env_add(&env, "PGDATABASE", d->database);
+			env_add(&env, "PGUSER", d->username);
+			env_add(&env, "PGTARGETSESSIONATTRS", "read-write");
+			env_add(&env, "PGCONNECT_TIMEOUT", "2");
+			env_add(&env, "PGAPPNAME", o->name);
 			char *file = path_in(p->secrets, "%s.password", d->name);
 
-			json_array_append_new(secrets, json_pack("{s:s, s:s}", "var", "PGPASSWORD",
-								 "file", file));
+			secret_add(o, "PGPASSWORD", file);
 			free(file);
 		}
 		strbuf_release(&k);
@@ -469,7 +455,7 @@ static void service_env(struct rt_plan *p, const struct service *s, const struct
 		struct strbuf v = STRBUF_INIT;
 
 		subst_deferred(&v, s->env.v[i].val, dv);
-		env_add(env, s->env.v[i].key, v.buf);
+		env_add(&env, s->env.v[i].key, v.buf);
 		strbuf_release(&v);
 	}
 	for (size_t i = 0; i < s->secrets.nr; i++) {
@@ -487,17 +473,43 @@ static void service_env(struct rt_plan *p, const struct service *s, const struct
 				strv_push(&p->gen_secrets, file);
 			}
 		}
-		json_array_append_new(secrets, json_pack("{s:s, s:s}", "var", sr->var, "file", file));
+		secret_add(o, sr->var, file);
 		free(file);
 	}
+	o->env = strv_detach(&env);
+}
+
+/* The replica's argv: the program found, then `run`'s arguments with its ${...} resolved. */
+static char **service_argv(const char *prog, const struct service *s,
+			   const struct subst_deferred *dv)
+{
+	struct strv argv = STRV_INIT;
+
+	strv_push(&argv, prog);
+	for (size_t i = 1; i < s->run.nr; i++) {
+		struct strbuf a = STRBUF_INIT;
+
+		subst_deferred(&a, s->run.v[i].name, dv);
+		strv_push(&argv, a.buf);
+		strbuf_release(&a);
+	}
+	return strv_detach(&argv);
+}
+
+static struct rt_check *service_check(const char *addr, int port, const struct check *c)
+{
+	char *url = xasprintf("http://%s:%d%s", addr, port, c->http);
+	struct rt_check *k = proc_check(url, c);
+
+	free(url);
+	return k;
 }
 
 static int plan_service(struct rt_plan *p, const struct service *s, struct strbuf *err)
 {
 	const struct env_model *m = p->m;
-	json_t *svc = json_pack("{s:s, s:I, s:[]}", "name", s->name, "port", (json_int_t)s->port,
-				"replicas");
 	char *prog = s->run.nr ? find_program(p, s->run.v[0].name) : NULL;
+	struct rt_service *svc;
 
 	if (!prog) {
 		strbuf_addf(err, "service '%s': %s", s->name, s->run.nr ?
@@ -505,59 +517,43 @@ static int plan_service(struct rt_plan *p, const struct service *s, struct strbu
 			    "has no 'run' for the local runtime");
 		if (s->run.nr)
 			strbuf_addf(err, ": '%s'", s->run.v[0].name);
-		json_decref(svc);
 		return -1;
 	}
+	svc = yarray_push(&p->st.services, sizeof(*svc));
+	svc->name = xstrdup(s->name);
+	svc->port = (int)s->port;
 	for_each_region(m, r) {
 		size_t ri = region_index(m, r);
 
 		for (int64_t k = 0; k < s->replicas; k++) {
 			char *name = xasprintf("%s-%s-%lld", s->name, r->key, (long long)k);
 			int port = take_port(p, p->reg_addr[ri], (int)(s->port + k), name, err);
-			char portbuf[16], *url;
+			char portbuf[16];
 			struct subst_deferred dv = { r->name, portbuf, p->reg_addr[ri] };
-			json_t *o, *argv = json_array();
+			struct strv deps = STRV_INIT;
+			struct rt_proc *o;
 
 			if (port < 0) {
 				free(name);
 				free(prog);
-				json_decref(argv);
-				json_decref(svc);
 				return -1;
 			}
 			snprintf(portbuf, sizeof(portbuf), "%d", port);
-			o = proc_new(p, name, "service", s->name, r->key, p->reg_ns[ri]);
-			json_array_append_new(argv, json_string(prog));
-			for (size_t i = 1; i < s->run.nr; i++) {
-				struct strbuf a = STRBUF_INIT;
-
-				subst_deferred(&a, s->run.v[i].name, &dv);
-				json_array_append_new(argv, json_string(a.buf));
-				strbuf_release(&a);
-			}
-			json_object_set_new(o, "argv", argv);
-			service_env(p, s, r, o, name, &dv);
+			o = proc_new(p, name, RT_KIND_SERVICE, s->name, r->key, p->reg_ns[ri]);
+			o->argv = service_argv(prog, s, &dv);
+			service_env(p, s, r, o, &dv);
 			proc_user(o, p->svc_drop, p->svc_uid, p->svc_gid);
 			for (size_t i = 0; i < s->depends_on.nr; i++)
-				json_array_append_new(json_object_get(o, "depends_on"),
-						      json_string(s->depends_on.v[i].name));
-			if (s->health.http) {
-				url = xasprintf("http://%s:%d%s", p->reg_addr[ri], port, s->health.http);
-				proc_check(o, "health", url, &s->health);
-				free(url);
-			}
-			if (s->ready.http) {
-				url = xasprintf("http://%s:%d%s", p->reg_addr[ri], port, s->ready.http);
-				proc_check(o, "ready", url, &s->ready);
-				free(url);
-			}
-			json_array_append_new(json_object_get(svc, "replicas"), json_pack(
-				"{s:s, s:s, s:s, s:i}", "name", name, "region", r->key,
-				"addr", p->reg_addr[ri], "port", port));
+				strv_push(&deps, s->depends_on.v[i].name);
+			o->depends_on = strv_detach(&deps);
+			if (s->health.http)
+				o->health = service_check(p->reg_addr[ri], port, &s->health);
+			if (s->ready.http)
+				o->ready = service_check(p->reg_addr[ri], port, &s->ready);
+			endpoint_add(&svc->replicas, name, r->key, p->reg_addr[ri], port);
 			free(name);
 		}
 	}
-	json_array_append_new(json_object_get(p->st, "services"), svc);
 	free(prog);
 	return 0;
 }
@@ -566,18 +562,20 @@ static int plan_service(struct rt_plan *p, const struct service *s, struct strbu
 
 static void gw_upstream_for(struct rt_plan *p, struct gw_upstream *u, const char *service)
 {
-	json_t *svcs = json_object_get(p->st, "services"), *s, *r;
 	const char *primary = model_primary_region(p->m)->key;
-	size_t i, k;
 
 	u->name = xstrdup(service);
-	json_array_foreach(svcs, i, s) {
-		if (strcmp(rt_str(s, "name"), service))
+	for (size_t i = 0; i < p->st.services.nr; i++) {
+		const struct rt_service *s = RT_AT(p->st.services, struct rt_service, i);
+
+		if (strcmp(s->name, service))
 			continue;
-		json_array_foreach(json_object_get(s, "replicas"), k, r) {
+		for (size_t k = 0; k < s->replicas.nr; k++) {
+			const struct rt_endpoint *r = RT_AT(s->replicas, struct rt_endpoint, k);
+
 			u->servers = xreallocarray(u->servers, u->nr_servers + 1, sizeof(*u->servers));
-			u->servers[u->nr_servers++] = (struct gw_server){ xstrdup(rt_str(r, "addr")),
-				(int)rt_int(r, "port"), strcmp(rt_str(r, "region"), primary) != 0 };
+			u->servers[u->nr_servers++] = (struct gw_server){ xstrdup(r->addr), r->port,
+									  strcmp(r->region, primary) != 0 };
 		}
 	}
 }
@@ -587,9 +585,13 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 	const struct env_model *m = p->m;
 	const struct gateway *g = &m->gateway;
 	struct gw_conf *c = &p->gw;
+	/* nginx's own /healthz: not in the definition, so its check is the plan's */
+	static const struct check gw_check = { .interval_ms = 5000, .timeout_ms = 2000,
+					       .failures = 3 };
 	char *conf = path_in(p->envdir, "gateway/nginx.conf"), *url;
-	json_t *o, *deps;
-	char **argv;
+	struct strv deps = STRV_INIT;
+	struct rt_gateway *gw;
+	struct rt_proc *o;
 
 	if (!g->routes.nr) {
 		free(conf);
@@ -624,7 +626,6 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 	c->nr_routes = g->routes.nr;
 	c->routes = xcalloc(g->routes.nr, sizeof(*c->routes));
 	c->upstreams = xcalloc(g->routes.nr, sizeof(*c->upstreams));
-	deps = json_array();
 	for (size_t i = 0; i < g->routes.nr; i++) {
 		const struct route *rt = MODEL_AT(g->routes, struct route, i);
 		size_t u;
@@ -635,31 +636,30 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 				break;
 		if (u == c->nr_upstreams) {
 			gw_upstream_for(p, &c->upstreams[c->nr_upstreams++], rt->service.name);
-			json_array_append_new(deps, json_string(rt->service.name));
+			strv_push(&deps, rt->service.name);
 		}
 	}
-	o = proc_new(p, "gateway", "gateway", "gateway", "gateway", p->gw_ns);
-	argv = gw_argv(p->nginx, c, conf);
-	json_object_set_new(o, "argv", strv_json(argv));
-	strv_free(argv);
-	json_object_set_new(o, "depends_on", deps);
+	o = proc_new(p, "gateway", RT_KIND_GATEWAY, "gateway", "gateway", p->gw_ns);
+	o->argv = gw_argv(p->nginx, c, conf);
+	o->depends_on = strv_detach(&deps);
 	url = xasprintf("%s://%s:%d/healthz", g->tls ? "https" : "http", p->gw_addr, p->gw_port);
-	proc_check(o, "health", url, NULL);
+	o->health = proc_check(url, &gw_check);
 	free(url);
+	gw = p->st.gateway = xcalloc(1, sizeof(*gw));
 	if (g->tls && p->gw_port == 443)
-		url = xasprintf("https://%s", p->gw_addr);
+		gw->url = xasprintf("https://%s", p->gw_addr);
 	else
-		url = xasprintf("%s://%s:%d", g->tls ? "https" : "http", p->gw_addr, p->gw_port);
-	json_object_set_new(p->st, "gateway", json_pack("{s:s, s:s, s:i, s:b, s:s, s:s?, s:s?, s:s?, s:s}",
-		"url", url, "addr", p->gw_addr, "port", p->gw_port, "tls", g->tls,
-		"auth", auth_names[g->auth], "ca_file", g->tls ? p->ca_cert : NULL,
-		"username", g->auth == AUTH_BASIC ? m->platform : NULL,
-		"password_file", g->auth != AUTH_NONE ? p->gw_password_file : NULL,
-		"conf", conf));
+		gw->url = xasprintf("%s://%s:%d", g->tls ? "https" : "http", p->gw_addr, p->gw_port);
+	gw->addr = xstrdup(p->gw_addr);
+	gw->port = p->gw_port;
+	gw->tls = g->tls;
+	gw->auth = xstrdup(auth_names[g->auth]);
+	gw->ca_file = g->tls ? xstrdup(p->ca_cert) : NULL;
+	gw->username = g->auth == AUTH_BASIC ? xstrdup(m->platform) : NULL;
+	gw->password_file = g->auth != AUTH_NONE ? xstrdup(p->gw_password_file) : NULL;
+	gw->conf = conf;
 	if (g->auth != AUTH_NONE)
 		strv_push(&p->gen_secrets, p->gw_password_file);
-	free(url);
-	free(conf);
 	return 0;
 }
 
@@ -688,28 +688,27 @@ static int plan_users(struct rt_plan *p, struct strbuf *err)
 static void plan_header(struct rt_plan *p)
 {
 	const struct env_model *m = p->m;
+	struct rt_state *st = &p->st;
 	time_t now = time(NULL);
+	char *def = realpath(m->file, NULL);
 
-	p->st = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s, s:i, s:I, s:s}",
-		"version", 1, "name", m->env_name, "state", "creating", "platform", m->platform,
-		"tier", tier_names[m->tier], "branch", m->branch, "commit", m->commit,
-		"created", (json_int_t)now,
-		"expires", (json_int_t)(m->lifetime.ttl_ms ? now + (time_t)(m->lifetime.ttl_ms / 1000) : 0),
-		"mode", p->o.netns ? "netns" : "loopback", "index", p->o.index,
-		"uid", (json_int_t)geteuid(), "rundir", p->rundir);
-	{
-		char *def = realpath(m->file, NULL);
-
-		json_object_set_new(p->st, "definition", json_string(def ? def : m->file));
-		free(def);
-	}
-	json_object_set_new(p->st, "socket", json_sprintf("%s/supervisor.sock", p->rundir));
-	json_object_set_new(p->st, "failover", json_pack("{s:b, s:I}", "automatic",
-		m->failover.automatic, "after_ms", (json_int_t)m->failover.after_ms));
-	json_object_set_new(p->st, "datastores", json_array());
-	json_object_set_new(p->st, "services", json_array());
-	p->procs = json_array();
-	json_object_set_new(p->st, "processes", p->procs);
+	rt_state_init(st);
+	st->name = xstrdup(m->env_name);
+	st->state = RT_CREATING;
+	st->platform = xstrdup(m->platform);
+	st->tier = xstrdup(tier_names[m->tier]);
+	st->branch = m->branch ? xstrdup(m->branch) : NULL;
+	st->commit = m->commit ? xstrdup(m->commit) : NULL;
+	st->definition = def ? def : xstrdup(m->file);
+	st->created = now;
+	st->expires = m->lifetime.ttl_ms ? now + (time_t)(m->lifetime.ttl_ms / 1000) : 0;
+	st->mode = p->o.netns ? RT_NETNS : RT_LOOPBACK;
+	st->index = p->o.index;
+	st->uid = geteuid();
+	st->rundir = xstrdup(p->rundir);
+	st->socket = xasprintf("%s/supervisor.sock", p->rundir);
+	st->failover.automatic = m->failover.automatic;
+	st->failover.after_ms = (int64_t)m->failover.after_ms;
 }
 
 struct rt_plan *rt_plan_new(const struct env_model *m, const struct rt_plan_opts *o,
@@ -724,7 +723,7 @@ struct rt_plan *rt_plan_new(const struct env_model *m, const struct rt_plan_opts
 	p->secrets = path_in(p->envdir, "secrets");
 	p->next_port = PORT_BASE + PORT_BLOCK * o->index;
 	p->hba_file = path_in(p->envdir, "pg/hba.conf");
-	p->cidr = o->netns ? xasprintf("10.213.%d.0/24", o->index) : xstrdup("127.0.0.0/8");
+	p->cidr = o->netns ? rt_subnet(o->index) : xstrdup("127.0.0.0/8");
 	p->gw_password_file = path_in(p->secrets, "gateway.password");
 	p->htpasswd_file = path_in(p->envdir, "gateway/htpasswd");
 	p->ca_key = path_in(p->secrets, "ca.key");
@@ -827,7 +826,7 @@ static int prepare_gateway(struct rt_plan *p, struct strbuf *err)
 
 	if (!p->nginx)
 		return 0;
-	conf = rt_str(json_object_get(p->st, "gateway"), "conf");
+	conf = p->st.gateway->conf;
 	if (ensure_dir(p->gw.prefix_dir, 0755, 0, 0, 0, err) < 0)
 		goto out;
 	if (p->gw.auth != AUTH_NONE && rt_read_secret(p->gw_password_file, &pw, err) < 0)
@@ -943,7 +942,7 @@ void rt_plan_free(struct rt_plan *p)
 {
 	if (!p)
 		return;
-	json_decref(p->st);
+	rt_state_release(&p->st);
 	for (size_t i = 0; i < p->nr_pgm; i++) {
 		struct pg_member *pm = &p->pgm[i];
 

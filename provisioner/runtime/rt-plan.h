@@ -1,5 +1,5 @@
 /*
- * From an environment model to the local runtime's state document: which
+ * From an environment model to the local runtime's state (rt-state.h): which
  * namespaces and addresses, which processes with which argv, environment,
  * secrets (by file), health checks and dependencies; and the files they
  * need (PostgreSQL clusters, certificates, the nginx configuration).
@@ -11,9 +11,8 @@
 #ifndef PROVISIONER_RT_PLAN_H
 #define PROVISIONER_RT_PLAN_H
 
-#include <jansson.h>
-
 #include "model.h"
+#include "rt-state.h"
 
 struct strbuf;
 
@@ -30,7 +29,7 @@ struct rt_plan;
 struct rt_plan *rt_plan_new(const struct env_model *m, const struct rt_plan_opts *o,
 			    struct strbuf *err);
 /* Its state document (owned by the plan). */
-json_t *rt_plan_state(struct rt_plan *p);
+struct rt_state *rt_plan_state(struct rt_plan *p);
 /*
  * Make the directories, secrets, certificates, clusters and configuration
  * (not the network: rt_net_create). *cold: the PostgreSQL template had to

@@ -1,14 +1,17 @@
 /*
- * The address pool: which index (and so which 10.213.N.0/24 block, links
- * and nftables table) a new environment takes; see rt-pool.h.
+ * The address pool: which index (and so which address block, links and
+ * nftables table) a new environment takes; see rt-pool.h.
  */
 #include "rt-pool.h"
 #include "fsutil.h"
+#include "rt-addr.h"
 #include "rt-env.h"
 #include "rt-net.h"
+#include "rt-state.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POOL_MAX 250
-
 int rt_pool_lock(const char *state, struct strbuf *err)
 {
 	/*
-	 * Namespaces, bridges and 10.213.N.0/24 are the machine's, not one
+	 * Namespaces, bridges and address blocks are the machine's, not one
 	 * state directory's: as root the lock is machine-wide too.
 	 */
 	char *path = geteuid() == 0 ? xstrdup("/run/lock/provisioner-pool.lock")
@@ -57,14 +58,15 @@ static void mark_used(const char *state, unsigned char *used)
 		return;
 	}
 	for (size_t i = 0; i < nr; i++) {
-		char *dir = path_join(envs, names[i]), *path = rt_env_path(dir, "state.json");
-		json_t *st = rt_json_load(path, NULL);
-		long long idx = rt_int(st, "index");
+		char *dir = path_join(envs, names[i]);
+		struct strbuf err = STRBUF_INIT;
+		struct rt_state st;
 
-		if (idx > 0 && idx <= POOL_MAX)
-			used[idx] = 1;
-		json_decref(st);
-		free(path);
+		/* the decoder checks the index is in the pool's range */
+		if (rt_state_load(&st, dir, &err) == 0)
+			used[st.index] = 1;
+		rt_state_release(&st);
+		strbuf_release(&err);
 		free(dir);
 	}
 	free_list(names);
@@ -90,8 +92,8 @@ static char *pool_last_path(int netns)
  * Loopback environments of another state directory (another user, another
  * checkout's tests) take their index from their own pool: a block whose
  * addresses already listen is theirs. /proc/net/tcp lists this network
- * namespace's sockets; addresses are hex in host byte order on the
- * machines we run on (little-endian: 127.77.N.x reads "xxNN4D7F").
+ * namespace's sockets, each address as the hex of its 32 bits as they lie
+ * in memory (network byte order).
  */
 static int loopback_block_in_use(int index)
 {
@@ -107,8 +109,7 @@ static int loopback_block_in_use(int index)
 		if (sscanf(line, " %*u: %8X:%4X %*8X:%*4X %2X", &addr, &port, &st) != 3)
 			continue;
 		/* 0A is TCP_LISTEN */
-		hit = st == 0x0A && (addr & 0xff) == 127 && ((addr >> 8) & 0xff) == 77 &&
-		      (int)((addr >> 16) & 0xff) == index;
+		hit = st == 0x0A && rt_addr_index(0, ntohl(addr)) == index;
 	}
 	fclose(f);
 	return hit;
@@ -116,24 +117,27 @@ static int loopback_block_in_use(int index)
 
 int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 {
-	unsigned char used[POOL_MAX + 1] = { 0 };
+	unsigned char used[RT_POOL_MAX + 1] = { 0 };
 	char *last_path = pool_last_path(netns);
 	struct strbuf sb = STRBUF_INIT;
 	int last = 0;
 
 	if (last_path && strbuf_read_file(&sb, last_path, 64) == 0)
 		last = atoi(sb.buf);
-	if (last < 0 || last > POOL_MAX)
+	if (last < 0 || last > RT_POOL_MAX)
 		last = 0;
 	mark_used(state, used);
-	for (int k = 1; k <= POOL_MAX; k++) {
-		int i = (last + k - 1) % POOL_MAX + 1;
-		char cidr[32];
+	for (int k = 1; k <= RT_POOL_MAX; k++) {
+		int i = (last + k - 1) % RT_POOL_MAX + 1;
+		char *cidr;
+		int busy;
 
 		if (used[i])
 			continue;
-		snprintf(cidr, sizeof(cidr), "10.213.%d.0/24", i);
-		if (netns && rt_net_subnet_in_use(cidr, NULL) != 0)
+		cidr = rt_subnet(i);
+		busy = netns && rt_net_subnet_in_use(cidr, NULL) != 0;
+		free(cidr);
+		if (busy)
 			continue;
 		if (!netns && loopback_block_in_use(i))
 			continue;
@@ -148,6 +152,6 @@ int rt_pool_alloc(const char *state, int netns, int dry_run, struct strbuf *err)
 	strbuf_release(&sb);
 	free(last_path);
 	strbuf_addf(err, "no free address block: all %d are taken (see 'provisioner list', "
-			 "'provisioner gc')", POOL_MAX);
+			 "'provisioner gc')", RT_POOL_MAX);
 	return -1;
 }

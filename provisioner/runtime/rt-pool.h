@@ -1,7 +1,7 @@
 /*
- * The address pool. Environment N (1..250) owns 10.213.N.0/24 (namespaces)
- * or 127.77.N.0/24 (loopback), and its links and nftables table are named
- * by N; state.json records N, so the pool is the set of recorded indexes.
+ * The address pool. Environment N (1..RT_POOL_MAX) owns address block N
+ * (rt-addr.h), and its links and nftables table are named by N;
+ * state.json records N, so the pool is the set of recorded indexes.
  */
 #ifndef PROVISIONER_RT_POOL_H
 #define PROVISIONER_RT_POOL_H

@@ -1,17 +1,17 @@
 /*
  * Status documents; see rt-status.h.
  *
- *   { "name", "state": creating|running|degraded|failed|stopped, "mode",
+ *   { "name", "state": creating|starting|running|degraded|failed, "mode",
  *     "tier", "branch", "commit", "created", "expires", "dir",
- *     "gateway": { "url", "ca_file", "username", "password_file", "auth", "healthy" },
- *     "services": { NAME: { "replicas": [ { "name", "region", "address", "pid",
- *                                           "healthy", "restarts", "state" } ] } },
+ *     "gateway": { "url", "addr", "port", "tls", "auth", "ca_file", "username",
+ *                  "password_file", "healthy" },
+ *     "services": { NAME: { "replicas": [ MEMBER ] } },
  *     "datastores": { NAME: { "engine", "version", "database", "username",
  *                             "password_file", "mode", "failovers", "last_failover",
  *                             "primary": MEMBER, "replicas": [ MEMBER ] } },
  *     "supervisor": { "pid", "alive" } }
  *
- * MEMBER is { "name", "region", "address", "pid", "healthy", "state" }.
+ * MEMBER is { "name", "region", "address", "pid", "healthy", "state", "restarts" }.
  */
 #include "rt-status.h"
 #include "rt-env.h"
@@ -22,168 +22,225 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *runtime_of(const char *envdir, int *alive)
+/* The supervisor's view: its answer, else what it wrote last, else nothing. */
+static void runtime_of(struct rt_status *s)
 {
-	char *answer = NULL, *path;
-	json_t *rt = NULL;
+	struct strbuf err = STRBUF_INIT;
+	char *answer = NULL;
 
-	*alive = rt_supervisor_pid(envdir) > 0;
-	if (*alive && (answer = rt_control(envdir, "status", 2000)))
-		rt = json_loads(answer, 0, NULL);
+	s->alive = rt_supervisor_pid(s->dir) > 0;
+	rt_runtime_init(&s->rt);
+	if (s->alive && (answer = rt_control(s->dir, "status", 2000)) &&
+	    rt_runtime_decode(&s->rt, answer, strlen(answer), "the supervisor's answer", &err) == 0)
+		goto out;
+	rt_runtime_release(&s->rt);
+	if (rt_runtime_load(&s->rt, s->dir, &err) == 0)
+		goto out;
+	rt_runtime_release(&s->rt);
+	rt_runtime_init(&s->rt);
+out:
 	free(answer);
-	if (rt)
-		return rt;
-	path = rt_env_path(envdir, "runtime.json");
-	rt = rt_json_load(path, NULL);
-	free(path);
-	return rt ? rt : json_object();
+	strbuf_release(&err);
 }
 
-static json_t *member(json_t *procs, json_t *m, const char *addr_key)
+int rt_status_load(struct rt_status *s, const char *state, const char *name, struct strbuf *err)
 {
-	json_t *p = json_object_get(procs, rt_str(m, "name"));
+	struct strbuf why = STRBUF_INIT;
+	int rc;
 
-	return json_pack("{s:s, s:s, s:o, s:i, s:b, s:s, s:i}", "name", rt_str(m, "name"),
-		"region", rt_str(m, "region"),
-		addr_key, json_sprintf("%s:%lld", rt_str(m, "addr"), rt_int(m, "port")),
-		"pid", (int)rt_int(p, "pid"), "healthy", json_is_true(json_object_get(p, "healthy")),
-		"state", *rt_str(p, "state") ? rt_str(p, "state") : "unknown",
-		"restarts", (int)rt_int(p, "restarts"));
-}
-
-static json_t *services_doc(json_t *st, json_t *procs)
-{
-	json_t *out = json_object(), *s, *r;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(st, "services"), i, s) {
-		json_t *reps = json_array();
-
-		json_array_foreach(json_object_get(s, "replicas"), k, r)
-			json_array_append_new(reps, member(procs, r, "address"));
-		json_object_set_new(out, rt_str(s, "name"), json_pack("{s:o}", "replicas", reps));
+	memset(s, 0, sizeof(*s));
+	s->dir = rt_env_dir(state, name);
+	rc = rt_state_load(&s->st, s->dir, &why);
+	if (rc) {
+		if (rc > 0)
+			strbuf_addf(err, "no environment '%s' (see 'provisioner list')", name);
+		else
+			strbuf_addf(err, "environment '%s': %s", name, why.buf);
+		strbuf_release(&why);
+		rt_runtime_init(&s->rt);
+		return -1;
 	}
-	return out;
+	strbuf_release(&why);
+	runtime_of(s);
+	s->state = rt_phase_names[s->st.state];
+	if (s->st.state == RT_RUNNING && !s->alive)
+		s->state = "failed";     /* the supervisor is gone: gc removes it */
+	else if (s->st.state == RT_RUNNING && !s->rt.healthy)
+		s->state = "degraded";
+	return 0;
 }
 
-static json_t *datastores_doc(json_t *st, json_t *rt, json_t *procs)
+void rt_status_release(struct rt_status *s)
 {
-	json_t *out = json_object(), *d, *m;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(st, "datastores"), i, d) {
-		json_t *now = json_object_get(json_object_get(rt, "datastores"), rt_str(d, "name"));
-		const char *primary = *rt_str(now, "primary") ? rt_str(now, "primary") : rt_str(d, "primary");
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
-			"engine", rt_str(d, "engine"), "version", rt_str(d, "version"),
-			"database", rt_str(d, "database"), "username", rt_str(d, "username"),
-			"password_file", rt_str(d, "password_file"), "mode", rt_str(d, "mode"),
-			"failovers", (int)rt_int(now, "failovers"),
-			"last_failover", rt_str(now, "last_failover"));
-		json_t *reps = json_array();
-
-		json_array_foreach(json_object_get(d, "members"), k, m) {
-			if (!strcmp(rt_str(m, "name"), primary))
-				json_object_set_new(doc, "primary", member(procs, m, "address"));
-			else
-				json_array_append_new(reps, member(procs, m, "address"));
-		}
-		json_object_set_new(doc, "replicas", reps);
-		json_object_set_new(out, rt_str(d, "name"), doc);
-	}
-	return out;
+	rt_state_release(&s->st);
+	rt_runtime_release(&s->rt);
+	free(s->dir);
 }
 
-json_t *rt_status_doc(const char *state, const char *name, struct strbuf *err)
-{
-	char *envdir = rt_env_dir(state, name), *path = rt_env_path(envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL), *rt, *procs, *doc, *gw;
-	const char *phase;
-	int alive;
+/* ---- JSON ---- */
 
-	free(path);
-	if (!st) {
-		strbuf_addf(err, "no environment '%s' (see 'provisioner list')", name);
-		free(envdir);
-		return NULL;
-	}
-	rt = runtime_of(envdir, &alive);
-	procs = json_object_get(rt, "processes");
-	phase = rt_str(st, "state");
-	if (!strcmp(phase, "running") && !alive)
-		phase = "failed";        /* the supervisor is gone: gc removes it */
-	else if (!strcmp(phase, "running") && !json_is_true(json_object_get(rt, "healthy")))
-		phase = "degraded";
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s}",
-		"name", rt_str(st, "name"), "state", phase, "mode", rt_str(st, "mode"),
-		"tier", rt_str(st, "tier"), "branch", json_string_value(json_object_get(st, "branch")),
-		"commit", json_string_value(json_object_get(st, "commit")),
-		"created", (json_int_t)rt_int(st, "created"), "expires", (json_int_t)rt_int(st, "expires"),
-		"dir", envdir);
-	gw = json_deep_copy(json_object_get(st, "gateway"));
-	if (!gw)
-		gw = json_object();
-	json_object_del(gw, "conf");
-	json_object_set_new(gw, "healthy",
-		json_boolean(json_is_true(json_object_get(json_object_get(procs, "gateway"), "healthy"))));
-	json_object_set_new(doc, "gateway", gw);
-	json_object_set_new(doc, "services", services_doc(st, procs));
-	json_object_set_new(doc, "datastores", datastores_doc(st, rt, procs));
-	json_object_set_new(doc, "supervisor", json_pack("{s:i, s:b}", "pid",
-		(int)rt_int(json_object_get(rt, "supervisor"), "pid"), "alive", alive));
-	json_decref(st);
-	json_decref(rt);
-	free(envdir);
+static json_t *member(const struct rt_status *s, const struct rt_endpoint *e)
+{
+	const struct rt_proc_now *p = rt_runtime_proc(&s->rt, e->name);
+
+	return json_pack("{s:s, s:s, s:o, s:i, s:b, s:s, s:i}", "name", e->name,
+		"region", e->region, "address", json_sprintf("%s:%d", e->addr, e->port),
+		"pid", p ? p->pid : 0, "healthy", p && p->healthy,
+		"state", p ? rt_pstate_names[p->state] : "unknown",
+		"restarts", p ? p->restarts : 0);
+}
+
+static json_t *gateway_doc(const struct rt_status *s)
+{
+	const struct rt_gateway *g = s->st.gateway;
+	const struct rt_proc_now *p = rt_runtime_proc(&s->rt, "gateway");
+	json_t *doc = g ? json_pack("{s:s, s:s, s:i, s:b, s:s, s:s?, s:s?, s:s?}",
+		"url", g->url, "addr", g->addr, "port", g->port, "tls", g->tls, "auth", g->auth,
+		"ca_file", g->ca_file, "username", g->username,
+		"password_file", g->password_file) : json_object();
+
+	json_object_set_new(doc, "healthy", json_boolean(p && p->healthy));
 	return doc;
 }
 
-static void print_member(FILE *f, json_t *m, const char *role)
+static json_t *services_doc(const struct rt_status *s)
 {
-	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7d %s%s\n", role, rt_str(m, "name"),
-		rt_str(m, "address"), rt_str(m, "region"), (int)rt_int(m, "pid"),
-		json_is_true(json_object_get(m, "healthy")) ? "healthy" : rt_str(m, "state"),
-		rt_int(m, "restarts") ? "" : "");
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < s->st.services.nr; i++) {
+		const struct rt_service *svc = RT_AT(s->st.services, struct rt_service, i);
+		json_t *reps = json_array();
+
+		for (size_t k = 0; k < svc->replicas.nr; k++)
+			json_array_append_new(reps,
+					      member(s, RT_AT(svc->replicas, struct rt_endpoint, k)));
+		json_object_set_new(out, svc->name, json_pack("{s:o}", "replicas", reps));
+	}
+	return out;
 }
 
-void rt_status_print(FILE *f, json_t *doc)
+/* Its primary now: the supervisor's word, else the plan's. */
+static const char *current_primary(const struct rt_status *s, const struct rt_datastore *d)
 {
-	json_t *gw = json_object_get(doc, "gateway"), *v, *m;
-	const char *name;
-	size_t i;
-	long long exp = rt_int(doc, "expires");
+	const struct rt_datastore_now *now = rt_runtime_datastore(&s->rt, d->name);
 
-	fprintf(f, "environment %s: %s (%s", rt_str(doc, "name"), rt_str(doc, "state"),
-		rt_str(doc, "mode"));
-	if (exp) {
-		long long left = exp - (long long)time(NULL);
+	return now && now->primary ? now->primary : d->primary;
+}
+
+static json_t *datastore_doc(const struct rt_status *s, const struct rt_datastore *d)
+{
+	const struct rt_datastore_now *now = rt_runtime_datastore(&s->rt, d->name);
+	const char *primary = current_primary(s, d);
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		"engine", d->engine, "version", d->version, "database", d->database,
+		"username", d->username, "password_file", d->password_file, "mode", d->mode,
+		"failovers", now ? now->failovers : 0,
+		"last_failover", now ? now->last_failover : "");
+	json_t *reps = json_array();
+
+	for (size_t k = 0; k < d->members.nr; k++) {
+		const struct rt_endpoint *m = RT_AT(d->members, struct rt_endpoint, k);
+
+		if (!strcmp(m->name, primary))
+			json_object_set_new(doc, "primary", member(s, m));
+		else
+			json_array_append_new(reps, member(s, m));
+	}
+	json_object_set_new(doc, "replicas", reps);
+	return doc;
+}
+
+json_t *rt_status_json(const struct rt_status *s)
+{
+	const struct rt_state *st = &s->st;
+	json_t *doc, *dss = json_object();
+
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s}",
+		"name", st->name, "state", s->state, "mode", rt_mode_names[st->mode],
+		"tier", st->tier, "branch", st->branch, "commit", st->commit,
+		"created", (json_int_t)st->created, "expires", (json_int_t)st->expires,
+		"dir", s->dir);
+	json_object_set_new(doc, "gateway", gateway_doc(s));
+	json_object_set_new(doc, "services", services_doc(s));
+	for (size_t i = 0; i < st->datastores.nr; i++) {
+		const struct rt_datastore *d = RT_AT(st->datastores, struct rt_datastore, i);
+
+		json_object_set_new(dss, d->name, datastore_doc(s, d));
+	}
+	json_object_set_new(doc, "datastores", dss);
+	json_object_set_new(doc, "supervisor", json_pack("{s:i, s:b}", "pid",
+		s->rt.supervisor.pid, "alive", s->alive));
+	return doc;
+}
+
+/* ---- text ---- */
+
+static void print_member(FILE *f, const struct rt_status *s, const struct rt_endpoint *e,
+			 const char *role)
+{
+	const struct rt_proc_now *p = rt_runtime_proc(&s->rt, e->name);
+	char *address = xasprintf("%s:%d", e->addr, e->port);
+
+	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7d %s\n", role, e->name, address, e->region,
+		p ? p->pid : 0, p && p->healthy ? "healthy" : p ? rt_pstate_names[p->state]
+								: "unknown");
+	free(address);
+}
+
+static void print_gateway(FILE *f, const struct rt_gateway *g)
+{
+	fprintf(f, "  gateway      %s  (%s%s)\n", g->url, g->tls ? "TLS, " : "", g->auth);
+	if (g->ca_file)
+		fprintf(f, "  ca file      %s\n", g->ca_file);
+	if (g->password_file)
+		fprintf(f, "  credentials  %s%s%s\n", g->password_file,
+			g->username ? "  user " : "", g->username ? g->username : "");
+}
+
+static void print_datastore(FILE *f, const struct rt_status *s, const struct rt_datastore *d)
+{
+	const struct rt_datastore_now *now = rt_runtime_datastore(&s->rt, d->name);
+	const char *primary = current_primary(s, d);
+
+	fprintf(f, "  datastore %s (%s %s, %s replication, database %s, user %s)\n", d->name,
+		d->engine, d->version, d->mode, d->database, d->username);
+	for (size_t k = 0; k < d->members.nr; k++) {
+		const struct rt_endpoint *m = RT_AT(d->members, struct rt_endpoint, k);
+
+		if (!strcmp(m->name, primary))
+			print_member(f, s, m, "primary");
+	}
+	for (size_t k = 0; k < d->members.nr; k++) {
+		const struct rt_endpoint *m = RT_AT(d->members, struct rt_endpoint, k);
+
+		if (strcmp(m->name, primary))
+			print_member(f, s, m, "replica");
+	}
+	if (now && *now->last_failover)
+		fprintf(f, "    last failover: %s\n", now->last_failover);
+}
+
+void rt_status_print(FILE *f, const struct rt_status *s)
+{
+	const struct rt_state *st = &s->st;
+
+	fprintf(f, "environment %s: %s (%s", st->name, s->state, rt_mode_names[st->mode]);
+	if (st->expires) {
+		long long left = st->expires - (long long)time(NULL);
 
 		fprintf(f, left > 0 ? ", expires in %lldh%02lldm" : ", expired", left / 3600,
 			(left % 3600) / 60);
 	}
 	fprintf(f, ")\n");
-	if (*rt_str(gw, "url")) {
-		fprintf(f, "  gateway      %s  (%s%s)\n", rt_str(gw, "url"),
-			json_is_true(json_object_get(gw, "tls")) ? "TLS, " : "", rt_str(gw, "auth"));
-		if (*rt_str(gw, "ca_file"))
-			fprintf(f, "  ca file      %s\n", rt_str(gw, "ca_file"));
-		if (*rt_str(gw, "password_file"))
-			fprintf(f, "  credentials  %s%s%s\n", rt_str(gw, "password_file"),
-				*rt_str(gw, "username") ? "  user " : "", rt_str(gw, "username"));
+	if (st->gateway)
+		print_gateway(f, st->gateway);
+	for (size_t i = 0; i < st->services.nr; i++) {
+		const struct rt_service *svc = RT_AT(st->services, struct rt_service, i);
+
+		fprintf(f, "  service %s\n", svc->name);
+		for (size_t k = 0; k < svc->replicas.nr; k++)
+			print_member(f, s, RT_AT(svc->replicas, struct rt_endpoint, k), "replica");
 	}
-	json_object_foreach(json_object_get(doc, "services"), name, v) {
-		fprintf(f, "  service %s\n", name);
-		json_array_foreach(json_object_get(v, "replicas"), i, m)
-			print_member(f, m, "replica");
-	}
-	json_object_foreach(json_object_get(doc, "datastores"), name, v) {
-		fprintf(f, "  datastore %s (%s %s, %s replication, database %s, user %s)\n", name,
-			rt_str(v, "engine"), rt_str(v, "version"), rt_str(v, "mode"),
-			rt_str(v, "database"), rt_str(v, "username"));
-		if (json_object_get(v, "primary"))
-			print_member(f, json_object_get(v, "primary"), "primary");
-		json_array_foreach(json_object_get(v, "replicas"), i, m)
-			print_member(f, m, "replica");
-		if (*rt_str(v, "last_failover"))
-			fprintf(f, "    last failover: %s\n", rt_str(v, "last_failover"));
-	}
+	for (size_t i = 0; i < st->datastores.nr; i++)
+		print_datastore(f, s, RT_AT(st->datastores, struct rt_datastore, i));
 }

@@ -1,8 +1,8 @@
 /*
- * The status of a local environment, as the documented JSON that `status
- * -o json`, `up -o json`, the pipelines, `loadtest --env` and chaos read,
- * and as text for people. It merges state.json (what was planned) with
- * the supervisor's view (asked over its socket, else runtime.json).
+ * The status of a local environment: its plan (state.json) with the
+ * supervisor's view (asked over its socket, else runtime.json), as the
+ * documented JSON that `status -o json`, `up -o json`, the pipelines,
+ * `loadtest --env` and chaos read, and as text for people.
  */
 #ifndef PROVISIONER_RT_STATUS_H
 #define PROVISIONER_RT_STATUS_H
@@ -10,10 +10,24 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "rt-state.h"
+
 struct strbuf;
 
-/* NULL with err when there is no such environment. */
-json_t *rt_status_doc(const char *state, const char *name, struct strbuf *err);
-void rt_status_print(FILE *f, json_t *doc);
+struct rt_status {
+	struct rt_state st;
+	struct rt_runtime rt;     /* empty when neither the supervisor nor the file answers */
+	char *dir;                /* the environment's directory */
+	int alive;                /* its supervisor runs */
+	const char *state;        /* creating, starting, running, degraded or failed */
+};
+
+/* 0, or -1 with err when there is no such environment. Release it either way. */
+int rt_status_load(struct rt_status *s, const char *state, const char *name, struct strbuf *err);
+void rt_status_release(struct rt_status *s);
+
+/* The documented document (README "status -o json"). */
+json_t *rt_status_json(const struct rt_status *s);
+void rt_status_print(FILE *f, const struct rt_status *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "rt-env.h"
+#include "rt-state.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -27,21 +28,48 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The plan, if it can be read: 1, else 0 with `st` empty. Without it
+ * there is nothing recorded to look for, only the marker to find by.
+ */
+static int state_of(struct rt_state *st, const char *envdir)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ok = rt_state_load(st, envdir, &err) == 0;
+
+	if (!ok) {
+		rt_state_release(st);
+		rt_state_init(st);
+	}
+	strbuf_release(&err);
+	return ok;
+}
+
+/* What the supervisor recorded last (empty when nothing readable is there). */
+static void runtime_of(struct rt_runtime *rt, const char *envdir)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (rt_runtime_load(rt, envdir, &err) < 0) {
+		rt_runtime_release(rt);
+		rt_runtime_init(rt);
+	}
+	strbuf_release(&err);
+}
+
 /* Signal every process recorded in runtime.json (each leads its group). */
 static void kill_recorded(const char *envdir, int sig)
 {
-	char *path = rt_env_path(envdir, "runtime.json");
-	json_t *rt = rt_json_load(path, NULL), *procs = json_object_get(rt, "processes"), *p;
-	const char *name;
+	struct rt_runtime rt;
 
-	json_object_foreach(procs, name, p) {
-		pid_t pid = (pid_t)rt_int(p, "pid");
+	runtime_of(&rt, envdir);
+	for (size_t i = 0; i < rt.processes.nr; i++) {
+		const struct rt_proc_now *p = RT_AT(rt.processes, struct rt_proc_now, i);
 
-		if (pid > 0)
-			proc_kill_group(pid, (unsigned long long)rt_int(p, "start_time"), sig);
+		if (p->pid > 0)
+			proc_kill_group(p->pid, (unsigned long long)p->start_time, sig);
 	}
-	json_decref(rt);
-	free(path);
+	rt_runtime_release(&rt);
 }
 
 /*
@@ -60,14 +88,13 @@ struct owned {
 
 static void owned_load(struct owned *o, const char *envdir)
 {
-	char *path = rt_env_path(envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL), *ns, *rt, *p;
-	const char *key;
-	size_t i;
+	struct rt_state st;
+	struct rt_runtime rt;
 
 	memset(o, 0, sizeof(*o));
-	json_array_foreach(json_object_get(json_object_get(st, "net"), "namespaces"), i, ns) {
-		char *f = xasprintf("/run/netns/%s", rt_str(ns, "name"));
+	state_of(&st, envdir);
+	for (size_t i = 0; i < st.net.nr_ns; i++) {
+		char *f = xasprintf("/run/netns/%s", st.net.ns[i].name);
 		struct stat sb;
 
 		if (stat(f, &sb) == 0) {
@@ -76,18 +103,17 @@ static void owned_load(struct owned *o, const char *envdir)
 		}
 		free(f);
 	}
-	free(path);
-	path = rt_env_path(envdir, "runtime.json");
-	rt = rt_json_load(path, NULL);
-	json_object_foreach(json_object_get(rt, "processes"), key, p) {
-		if (rt_int(p, "pid") <= 1)
+	runtime_of(&rt, envdir);
+	for (size_t i = 0; i < rt.processes.nr; i++) {
+		const struct rt_proc_now *p = RT_AT(rt.processes, struct rt_proc_now, i);
+
+		if (p->pid <= 1)
 			continue;
 		o->pgids = xreallocarray(o->pgids, o->nr_pgids + 1, sizeof(*o->pgids));
-		o->pgids[o->nr_pgids++] = (pid_t)rt_int(p, "pid");
+		o->pgids[o->nr_pgids++] = p->pid;
 	}
-	json_decref(rt);
-	json_decref(st);
-	free(path);
+	rt_runtime_release(&rt);
+	rt_state_release(&st);
 }
 
 /* "pid (comm) state ppid pgrp ...": comm may hold spaces, so read after the last ')'. */
@@ -170,14 +196,15 @@ static int sweep(const char *envdir, const char *name)
 
 static void stop_supervisor(const char *envdir)
 {
-	char *path = rt_env_path(envdir, "runtime.json");
-	json_t *rt = rt_json_load(path, NULL), *sv = json_object_get(rt, "supervisor");
-	pid_t pid = (pid_t)rt_int(sv, "pid");
-	unsigned long long start = (unsigned long long)rt_int(sv, "start_time");
+	struct rt_runtime rt;
+	pid_t pid;
+	unsigned long long start;
 	char *answer;
 
-	free(path);
-	json_decref(rt);
+	runtime_of(&rt, envdir);
+	pid = rt.supervisor.pid;
+	start = (unsigned long long)rt.supervisor.start_time;
+	rt_runtime_release(&rt);
 	if (pid <= 0 || !proc_alive(pid, start))
 		return;
 	/* it stops its processes itself, in reverse order, and exits */
@@ -216,40 +243,35 @@ int rt_kill_all(const char *state, const char *name)
 
 int rt_teardown(const char *state, const char *name, int keep_logs, struct strbuf *err)
 {
-	char *envdir = rt_env_dir(state, name), *path = rt_env_path(envdir, "state.json");
-	json_t *st = rt_json_load(path, NULL);
-	int ret = 0;
+	char *envdir = rt_env_dir(state, name);
+	struct rt_state st;
+	int have = state_of(&st, envdir), ret = 0;
 
 	if (rt_kill_all(state, name) < 0) {
 		strbuf_addf(err, "processes of '%s' keep coming back; not removing it", name);
 		ret = -1;
 		goto out;
 	}
-	if (st && !strcmp(rt_str(st, "mode"), "netns")) {
-		struct rt_net net;
-
-		rt_net_from_json(&net, st);
-		ret = rt_net_destroy(&net, err);
-		rt_net_release(&net);
-		if (ret < 0)
-			goto out;
+	if (have && st.mode == RT_NETNS && rt_net_destroy(&st.net, err) < 0) {
+		ret = -1;
+		goto out;
 	}
 	if (keep_logs)
 		keep_logs_of(state, name, envdir);
-	if (st && *rt_str(st, "rundir"))
-		rm_rf(rt_str(st, "rundir"));
+	if (have)
+		rm_rf(st.rundir);
 	if (rm_rf(envdir) < 0) {
 		strbuf_addf(err, "cannot remove '%s': %s", envdir, strerror(errno));
 		ret = -1;
 	}
 out:
-	json_decref(st);
-	free(path);
+	rt_state_release(&st);
 	free(envdir);
 	return ret;
 }
 
-int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf *what)
+int rt_leftovers(const char *state, const char *name, const struct rt_state *st,
+		 struct strbuf *what)
 {
 	char *envdir = rt_env_dir(state, name);
 	pid_t *pids = NULL;
@@ -261,19 +283,14 @@ int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf 
 		any = 1;
 	}
 	free(pids);
-	if (st && !strcmp(rt_str(st, "mode"), "netns")) {
-		struct rt_net net;
-
-		rt_net_from_json(&net, st);
-		any |= rt_net_leftovers(&net, what);
-		rt_net_release(&net);
-	}
+	if (st && st->mode == RT_NETNS)
+		any |= rt_net_leftovers(&st->net, what);
 	if (is_dir(envdir)) {
 		strbuf_addf(what, "directory '%s'\n", envdir);
 		any = 1;
 	}
-	if (st && *rt_str(st, "rundir") && is_dir(rt_str(st, "rundir"))) {
-		strbuf_addf(what, "directory '%s'\n", rt_str(st, "rundir"));
+	if (st && is_dir(st->rundir)) {
+		strbuf_addf(what, "directory '%s'\n", st->rundir);
 		any = 1;
 	}
 	free(envdir);
@@ -282,14 +299,15 @@ int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf 
 
 int rt_remove(const char *state, const char *name, int keep_logs, int wait_ms, struct strbuf *err)
 {
-	char *envdir = rt_env_dir(state, name), *path = rt_env_path(envdir, "state.json");
+	char *envdir = rt_env_dir(state, name);
 	struct strbuf left = STRBUF_INIT;
-	json_t *st = rt_json_load(path, NULL);
+	struct rt_state st;
+	int have = state_of(&st, envdir);
 	int lock = rt_lock(envdir, "down", wait_ms, err), ret = -1;
 
 	if (lock < 0 || rt_teardown(state, name, keep_logs, err) < 0)
 		goto out;
-	if (rt_leftovers(state, name, st, &left)) {
+	if (rt_leftovers(state, name, have ? &st : NULL, &left)) {
 		strbuf_addf(err, "'%s' is not completely gone; left:\n%s", name, left.buf);
 		goto out;
 	}
@@ -297,9 +315,8 @@ int rt_remove(const char *state, const char *name, int keep_logs, int wait_ms, s
 out:
 	if (lock >= 0)
 		close(lock);
-	json_decref(st);
+	rt_state_release(&st);
 	strbuf_release(&left);
-	free(path);
 	free(envdir);
 	return ret;
 }

@@ -4,8 +4,7 @@
 #ifndef PROVISIONER_RT_TEARDOWN_H
 #define PROVISIONER_RT_TEARDOWN_H
 
-#include <jansson.h>
-
+struct rt_state;
 struct strbuf;
 
 /* Stop the supervisor and every process of the environment; 0 once none is left. */
@@ -20,8 +19,12 @@ int rt_kill_all(const char *state, const char *name);
  */
 int rt_teardown(const char *state, const char *name, int keep_logs, struct strbuf *err);
 
-/* What of the environment is still there (processes, network, files); 1 if anything. */
-int rt_leftovers(const char *state, const char *name, json_t *st, struct strbuf *what);
+/*
+ * What of the environment is still there (processes, network, files); 1
+ * if anything. `st`: its plan, or NULL when it has none.
+ */
+int rt_leftovers(const char *state, const char *name, const struct rt_state *st,
+		 struct strbuf *what);
 
 /*
  * `down`: take the lock (waiting up to wait_ms), tear down, then check that

@@ -13,6 +13,7 @@
 #include "hcheck.h"
 #include "rt-env.h"
 #include "rt-pg.h"
+#include "rt-state.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -42,35 +43,18 @@
 #define STOP_GRACE_MS 1500
 
 struct check {
-	char *url;                     /* NULL: no check */
-	int interval_ms, timeout_ms, failures;
+	const struct rt_check *def;    /* NULL: no check */
 	int fails;                     /* consecutive */
 	int ok;
 	long long due;
 	struct hcheck *h;              /* in flight */
 };
 
-enum pstate { P_WAITING, P_RUNNING, P_BACKOFF, P_STOPPED, P_FENCED };
-static const char *const pstate_names[] = { "waiting", "running", "backoff", "stopped", "fenced" };
-
 struct proc {
-	char *name, *kind, *group, *region, *netns, *dir, *log;
-	char **argv, **env;
-	struct { char *var, *file; } *secrets;
-	size_t nr_secrets;
-	int drop;
-	uid_t uid;
-	gid_t gid;
-	char **deps;
+	const struct rt_proc *def;     /* its plan, in sv->st */
 	struct check health, ready;
-	int stop_signal;
-	int grace_ms;
-	/* PostgreSQL members */
-	int is_pg, pg_replica;
-	char *pg_host, *pg_sockdir, *ds;
-	int pg_port;
 	/* runtime; fields marked (L) are shared with the pg thread under lock */
-	enum pstate state;
+	enum rt_pstate state;
 	pid_t pid;                     /* (L) */
 	unsigned long long start_time; /* (L) */
 	int fenced;                    /* (L) */
@@ -83,10 +67,7 @@ struct proc {
 };
 
 struct datastore_rt {
-	char *name;
-	int automatic;
-	long long after_ms;
-	char *db, *user, *password_file, *repl_password_file;
+	const struct rt_datastore *def;   /* its plan, in sv->st */
 	struct proc *primary, *replica;   /* (L) current roles */
 	int bootstrapped;                 /* (L) */
 	int promote;                      /* (L) requested: manual failover */
@@ -96,12 +77,11 @@ struct datastore_rt {
 
 struct sv {
 	char *state, *name, *envdir;
-	json_t *st;
+	struct rt_state st;
 	struct proc *procs;
 	size_t nr;
 	struct datastore_rt *ds;
 	size_t nr_ds;
-	char *ca_file;
 	SSL_CTX *tls;                  /* for https checks (the gateway's CA) */
 	int sigfd, ctlfd, evfd;
 	int stopping, dirty;
@@ -126,88 +106,10 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static char **json_strv(json_t *arr)
-{
-	struct strv sv = STRV_INIT;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		strv_push(&sv, json_string_value(v) ? json_string_value(v) : "");
-	return strv_detach(&sv);
-}
-
-static char *opt_str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? xstrdup(s) : NULL;
-}
-
-static void load_check(struct check *c, json_t *o)
-{
-	memset(c, 0, sizeof(*c));
-	if (!o || json_is_null(o))
-		return;
-	c->url = opt_str(o, "url");
-	c->interval_ms = (int)rt_int(o, "interval_ms");
-	c->timeout_ms = (int)rt_int(o, "timeout_ms");
-	c->failures = (int)rt_int(o, "failures");
-	if (c->interval_ms <= 0)
-		c->interval_ms = 5000;
-	if (c->timeout_ms <= 0)
-		c->timeout_ms = 2000;
-	if (c->failures <= 0)
-		c->failures = 3;
-}
-
-static void load_proc(struct proc *p, json_t *o)
-{
-	json_t *secrets = json_object_get(o, "secrets"), *user = json_object_get(o, "user");
-	json_t *pg = json_object_get(o, "pg"), *s;
-	size_t i;
-
-	p->name = xstrdup(rt_str(o, "name"));
-	p->kind = xstrdup(rt_str(o, "kind"));
-	p->group = xstrdup(rt_str(o, "group"));
-	p->region = xstrdup(rt_str(o, "region"));
-	p->netns = opt_str(o, "netns");
-	p->dir = opt_str(o, "dir");
-	p->log = xstrdup(rt_str(o, "log"));
-	p->argv = json_strv(json_object_get(o, "argv"));
-	p->env = json_strv(json_object_get(o, "env"));
-	p->deps = json_strv(json_object_get(o, "depends_on"));
-	p->nr_secrets = json_array_size(secrets);
-	p->secrets = xcalloc(p->nr_secrets + 1, sizeof(*p->secrets));
-	json_array_foreach(secrets, i, s) {
-		p->secrets[i].var = xstrdup(rt_str(s, "var"));
-		p->secrets[i].file = xstrdup(rt_str(s, "file"));
-	}
-	if (json_is_object(user)) {
-		p->drop = 1;
-		p->uid = (uid_t)rt_int(user, "uid");
-		p->gid = (gid_t)rt_int(user, "gid");
-	}
-	p->stop_signal = rt_int(o, "stop_signal") ? (int)rt_int(o, "stop_signal") : SIGTERM;
-	p->grace_ms = rt_int(o, "grace_ms") ? (int)rt_int(o, "grace_ms") : 10000;
-	load_check(&p->health, json_object_get(o, "health"));
-	load_check(&p->ready, json_object_get(o, "ready"));
-	if (json_is_object(pg)) {
-		p->is_pg = 1;
-		p->pg_replica = !strcmp(rt_str(pg, "role"), "replica");
-		p->pg_host = xstrdup(rt_str(pg, "host"));
-		p->pg_port = (int)rt_int(pg, "port");
-		p->pg_sockdir = xstrdup(rt_str(pg, "sockdir"));
-		p->ds = xstrdup(rt_str(pg, "datastore"));
-	}
-	p->state = P_WAITING;
-	p->backoff_ms = BACKOFF_MIN_MS;
-}
-
 static struct proc *find_proc(struct sv *sv, const char *name)
 {
-	for (size_t i = 0; i < sv->nr; i++)
-		if (!strcmp(sv->procs[i].name, name))
+	for (size_t i = 0; name && i < sv->nr; i++)
+		if (!strcmp(sv->procs[i].def->name, name))
 			return &sv->procs[i];
 	return NULL;
 }
@@ -215,44 +117,39 @@ static struct proc *find_proc(struct sv *sv, const char *name)
 static struct datastore_rt *find_ds(struct sv *sv, const char *name)
 {
 	for (size_t i = 0; i < sv->nr_ds; i++)
-		if (!strcmp(sv->ds[i].name, name))
+		if (!strcmp(sv->ds[i].def->name, name))
 			return &sv->ds[i];
 	return NULL;
 }
 
 static int load_state(struct sv *sv, struct strbuf *err)
 {
-	char *path = rt_env_path(sv->envdir, "state.json");
-	json_t *procs, *dss, *o;
-	size_t i;
+	int rc = rt_state_load(&sv->st, sv->envdir, err);
 
-	sv->st = rt_json_load(path, err);
-	free(path);
-	if (!sv->st)
+	if (rc > 0)
+		strbuf_addf(err, "'%s' has no state.json", sv->envdir);
+	if (rc)
 		return -1;
-	procs = json_object_get(sv->st, "processes");
-	sv->nr = json_array_size(procs);
+	sv->nr = sv->st.processes.nr;
 	sv->procs = xcalloc(sv->nr + 1, sizeof(*sv->procs));
-	json_array_foreach(procs, i, o)
-		load_proc(&sv->procs[i], o);
-	dss = json_object_get(sv->st, "datastores");
-	sv->nr_ds = json_array_size(dss);
-	sv->ds = xcalloc(sv->nr_ds + 1, sizeof(*sv->ds));
-	json_array_foreach(dss, i, o) {
-		struct datastore_rt *d = &sv->ds[i];
-		json_t *fo = json_object_get(sv->st, "failover");
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
 
-		d->name = xstrdup(rt_str(o, "name"));
-		d->db = xstrdup(rt_str(o, "database"));
-		d->user = xstrdup(rt_str(o, "username"));
-		d->password_file = xstrdup(rt_str(o, "password_file"));
-		d->repl_password_file = xstrdup(rt_str(o, "replication_password_file"));
-		d->automatic = json_is_true(json_object_get(fo, "automatic"));
-		d->after_ms = rt_int(fo, "after_ms");
-		d->primary = find_proc(sv, rt_str(o, "primary"));
-		d->replica = find_proc(sv, rt_str(o, "replica"));
+		p->def = RT_AT(sv->st.processes, struct rt_proc, i);
+		p->health.def = p->def->health;
+		p->ready.def = p->def->ready;
+		p->state = RT_P_WAITING;
+		p->backoff_ms = BACKOFF_MIN_MS;
 	}
-	sv->ca_file = opt_str(json_object_get(sv->st, "gateway"), "ca_file");
+	sv->nr_ds = sv->st.datastores.nr;
+	sv->ds = xcalloc(sv->nr_ds + 1, sizeof(*sv->ds));
+	for (size_t i = 0; i < sv->nr_ds; i++) {
+		struct datastore_rt *d = &sv->ds[i];
+
+		d->def = RT_AT(sv->st.datastores, struct rt_datastore, i);
+		d->primary = find_proc(sv, d->def->primary);
+		d->replica = find_proc(sv, d->def->replica);
+	}
 	return 0;
 }
 
@@ -261,16 +158,16 @@ static int load_state(struct sv *sv, struct strbuf *err)
 /* Under lock for pg members. */
 static int proc_ready(struct sv *sv, struct proc *p)
 {
-	if (p->state != P_RUNNING)
+	if (p->state != RT_P_RUNNING)
 		return 0;
-	if (p->is_pg) {
-		struct datastore_rt *d = find_ds(sv, p->ds);
+	if (p->def->pg) {
+		struct datastore_rt *d = find_ds(sv, p->def->pg->datastore);
 
 		if (d && d->primary == p)
 			return p->pg_ok && d->bootstrapped;
 		return p->pg_ok && p->pg_ready;
 	}
-	return (!p->health.url || p->health.ok) && (!p->ready.url || p->ready.ok);
+	return (!p->health.def || p->health.ok) && (!p->ready.def || p->ready.ok);
 }
 
 /* A dependency is a group: a datastore (its current primary) or a service (any replica). */
@@ -281,14 +178,14 @@ static int group_ready(struct sv *sv, const char *group)
 	if (d)
 		return d->primary && proc_ready(sv, d->primary);
 	for (size_t i = 0; i < sv->nr; i++)
-		if (!strcmp(sv->procs[i].group, group) && proc_ready(sv, &sv->procs[i]))
+		if (!strcmp(sv->procs[i].def->group, group) && proc_ready(sv, &sv->procs[i]))
 			return 1;
 	return 0;
 }
 
 static int deps_ready(struct sv *sv, struct proc *p)
 {
-	for (char **d = p->deps; *d; d++)
+	for (char **d = p->def->depends_on; d && *d; d++)
 		if (!group_ready(sv, *d))
 			return 0;
 	return 1;
@@ -304,16 +201,17 @@ static char **proc_env(struct sv *sv, struct proc *p)
 
 	for (char **e = sv->base_env; *e; e++)
 		strv_push(&env, *e);
-	for (char **e = p->env; *e; e++)
+	for (char **e = p->def->env; e && *e; e++)
 		strv_push(&env, *e);
-	for (size_t i = 0; i < p->nr_secrets; i++) {
+	for (size_t i = 0; i < p->def->secrets.nr; i++) {
+		const struct rt_secret *sec = RT_AT(p->def->secrets, struct rt_secret, i);
 		struct strbuf val = STRBUF_INIT;
 
 		/* a secret that cannot be read is left out: the process says what it misses */
-		if (rt_read_secret(p->secrets[i].file, &val, NULL) == 0)
-			strv_pushf(&env, "%s=%s", p->secrets[i].var, val.buf);
+		if (rt_read_secret(sec->file, &val, NULL) == 0)
+			strv_pushf(&env, "%s=%s", sec->var, val.buf);
 		else
-			logf_("%s: cannot read secret for %s: %s", p->name, p->secrets[i].var,
+			logf_("%s: cannot read secret for %s: %s", p->def->name, sec->var,
 			      strerror(errno));
 		memset(val.buf, 0, val.len);
 		strbuf_release(&val);
@@ -333,28 +231,31 @@ static void start_proc(struct sv *sv, struct proc *p)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf err = STRBUF_INIT;
+	const struct rt_proc *def = p->def;
 	char **env = proc_env(sv, p);
-	int fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(def->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 
-	cp.argv = (const char **)p->argv;
+	cp.argv = (const char **)def->argv;
 	cp.env = (const char **)env;
-	cp.dir = p->dir;
+	cp.dir = def->dir;
 	cp.out = fd;
-	cp.netns = p->netns;
-	cp.drop_privileges = p->drop;
-	cp.uid = p->uid;
-	cp.gid = p->gid;
+	cp.netns = def->netns;
+	if (def->user) {
+		cp.drop_privileges = 1;
+		cp.uid = (uid_t)def->user->uid;
+		cp.gid = (gid_t)def->user->gid;
+	}
 	cp.new_session = 1;
 	cp.pdeathsig = SIGKILL;   /* never outlive the supervisor, whatever kills it */
-	if (fd >= 0 && p->drop && fchown(fd, p->uid, p->gid) < 0)
-		logf_("%s: cannot give its log to uid %d: %s", p->name, (int)p->uid, strerror(errno));
+	if (fd >= 0 && def->user && fchown(fd, cp.uid, cp.gid) < 0)
+		logf_("%s: cannot give its log to uid %d: %s", def->name, (int)cp.uid, strerror(errno));
 	if (fd < 0 || start_command(&cp, &err) < 0) {
 		if (fd < 0)
-			strbuf_addf(&err, "cannot open '%s': %s", p->log, strerror(errno));
-		logf_("%s: %s", p->name, err.buf);
+			strbuf_addf(&err, "cannot open '%s': %s", def->log, strerror(errno));
+		logf_("%s: %s", p->def->name, err.buf);
 		snprintf(p->last_exit, sizeof(p->last_exit), "%.90s", err.buf);
-		rt_event(sv->envdir, "start-failed", "%s: %s", p->name, err.buf);
-		p->state = P_BACKOFF;
+		rt_event(sv->envdir, "start-failed", "%s: %s", p->def->name, err.buf);
+		p->state = RT_P_BACKOFF;
 		p->next_start = clock_ms() + p->backoff_ms;
 		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 		p->restarts++;
@@ -365,14 +266,14 @@ static void start_proc(struct sv *sv, struct proc *p)
 	p->start_time = cp.start_time;
 	p->pg_ok = p->pg_ready = 0;
 	pthread_mutex_unlock(&sv->lock);
-	p->state = P_RUNNING;
+	p->state = RT_P_RUNNING;
 	p->started_at = clock_ms();
 	p->healthy_since = 0;
 	p->health.ok = p->ready.ok = 0;
 	p->health.fails = p->ready.fails = 0;
 	p->health.due = p->ready.due = clock_ms() + 20;
-	logf_("%s: started, pid %d", p->name, (int)p->pid);
-	rt_event(sv->envdir, "start", "%s: pid %d", p->name, (int)p->pid);
+	logf_("%s: started, pid %d", p->def->name, (int)p->pid);
+	rt_event(sv->envdir, "start", "%s: pid %d", p->def->name, (int)p->pid);
 	/* recorded at once: whoever cleans up after a crash kills by these pids */
 	save_runtime(sv);
 out:
@@ -407,20 +308,20 @@ static void on_exit_(struct sv *sv, struct proc *p, int status)
 	pthread_mutex_unlock(&sv->lock);
 	sv->dirty = 1;
 	if (sv->stopping) {
-		p->state = P_STOPPED;
+		p->state = RT_P_STOPPED;
 		return;
 	}
 	if (fenced) {
-		p->state = P_FENCED;
-		logf_("%s: stopped (fenced after failover)", p->name);
+		p->state = RT_P_FENCED;
+		logf_("%s: stopped (fenced after failover)", p->def->name);
 		return;
 	}
 	if (p->healthy_since && now - p->healthy_since >= STABLE_MS)
 		p->backoff_ms = BACKOFF_MIN_MS;
-	p->state = P_BACKOFF;
+	p->state = RT_P_BACKOFF;
 	p->next_start = now + p->backoff_ms;
-	logf_("%s: %s; restarting in %d ms", p->name, p->last_exit, p->backoff_ms);
-	rt_event(sv->envdir, "exit", "%s: %s; restart in %d ms", p->name, p->last_exit,
+	logf_("%s: %s; restarting in %d ms", p->def->name, p->last_exit, p->backoff_ms);
+	rt_event(sv->envdir, "exit", "%s: %s; restart in %d ms", p->def->name, p->last_exit,
 		 p->backoff_ms);
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 	p->restarts++;
@@ -451,10 +352,10 @@ static void check_done(struct sv *sv, struct check *c, int ok);
 
 static void check_start(struct sv *sv, struct proc *p, struct check *c)
 {
-	SSL_CTX *tls = !strncmp(c->url, "https:", 6) ? sv->tls : NULL;
+	SSL_CTX *tls = !strncmp(c->def->url, "https:", 6) ? sv->tls : NULL;
 
 	c->h = xcalloc(1, sizeof(*c->h));
-	if (hcheck_start(c->h, c->url, tls, c->timeout_ms, clock_ms()) < 0)
+	if (hcheck_start(c->h, c->def->url, tls, c->def->timeout_ms, clock_ms()) < 0)
 		check_done(sv, c, 0);
 }
 
@@ -468,28 +369,28 @@ static void check_done(struct sv *sv, struct check *c, int ok)
 
 		if (c != &p->health && c != &p->ready)
 			continue;
-		if (p->state != P_RUNNING)
+		if (p->state != RT_P_RUNNING)
 			return;
 		was = proc_ready(sv, p);
 		c->ok = ok;
 		c->fails = ok ? 0 : c->fails + 1;
-		c->due = clock_ms() + (p->ever_healthy ? c->interval_ms : FAST_CHECK_MS);
+		c->due = clock_ms() + (p->ever_healthy ? c->def->interval_ms : FAST_CHECK_MS);
 		if (proc_ready(sv, p) != was) {
 			sv->dirty = 1;
 			if (!was) {
 				p->ever_healthy = 1;
 				p->healthy_since = clock_ms();
-				logf_("%s: healthy", p->name);
-				rt_event(sv->envdir, "healthy", "%s", p->name);
+				logf_("%s: healthy", p->def->name);
+				rt_event(sv->envdir, "healthy", "%s", p->def->name);
 			} else {
-				logf_("%s: not healthy (%s)", p->name,
+				logf_("%s: not healthy (%s)", p->def->name,
 				      c == &p->health ? "health check" : "readiness check");
 			}
 		}
 		/* only failing liveness restarts; failing readiness only takes it out */
-		if (c == &p->health && c->fails >= c->failures && p->ever_healthy) {
-			logf_("%s: %d health checks failed; restarting it", p->name, c->fails);
-			rt_event(sv->envdir, "unhealthy", "%s: %d health checks failed", p->name,
+		if (c == &p->health && c->fails >= c->def->failures && p->ever_healthy) {
+			logf_("%s: %d health checks failed; restarting it", p->def->name, c->fails);
+			rt_event(sv->envdir, "unhealthy", "%s: %d health checks failed", p->def->name,
 				 c->fails);
 			kill_proc(sv, p, SIGKILL);
 		}
@@ -519,10 +420,10 @@ static void checks_tick(struct sv *sv)
 		struct proc *p = &sv->procs[i];
 		struct check *cs[] = { &p->health, &p->ready };
 
-		if (p->state != P_RUNNING || sv->stopping)
+		if (p->state != RT_P_RUNNING || sv->stopping)
 			continue;
 		for (size_t k = 0; k < 2; k++)
-			if (cs[k]->url && !cs[k]->h && cs[k]->due <= now)
+			if (cs[k]->def && !cs[k]->h && cs[k]->due <= now)
 				check_start(sv, p, cs[k]);
 	}
 }
@@ -542,18 +443,18 @@ static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
 {
 	struct strbuf err = STRBUF_INIT, pw = STRBUF_INIT, rpw = STRBUF_INIT;
 
-	if (rt_read_secret(d->password_file, &pw, NULL) < 0 ||
-	    rt_read_secret(d->repl_password_file, &rpw, NULL) < 0) {
-		logf_("%s: cannot read its passwords: %s", d->name, strerror(errno));
-	} else if (pg_bootstrap(p->pg_sockdir, p->pg_port, d->db, d->user, pw.buf, rpw.buf,
+	if (rt_read_secret(d->def->password_file, &pw, NULL) < 0 ||
+	    rt_read_secret(d->def->replication_password_file, &rpw, NULL) < 0) {
+		logf_("%s: cannot read its passwords: %s", d->def->name, strerror(errno));
+	} else if (pg_bootstrap(p->def->pg->sockdir, p->def->pg->port, d->def->database, d->def->username, pw.buf, rpw.buf,
 				&err) < 0) {
-		logf_("%s: bootstrap: %s", d->name, err.buf);
+		logf_("%s: bootstrap: %s", d->def->name, err.buf);
 	} else {
 		pthread_mutex_lock(&sv->lock);
 		d->bootstrapped = 1;
 		sv->pg_changed = 1;
 		pthread_mutex_unlock(&sv->lock);
-		logf_("%s: roles and database ready", d->name);
+		logf_("%s: roles and database ready", d->def->name);
 	}
 	memset(pw.buf, 0, pw.len);
 	memset(rpw.buf, 0, rpw.len);
@@ -572,18 +473,18 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	struct strbuf err = STRBUF_INIT;
 	long long t0 = clock_ms();
 
-	logf_("%s: failover: %s; fencing %s, promoting %s", d->name, why, old->name, new->name);
-	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->name, why,
-		 old->name, new->name);
+	logf_("%s: failover: %s; fencing %s, promoting %s", d->def->name, why, old->def->name, new->def->name);
+	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->def->name, why,
+		 old->def->name, new->def->name);
 	pthread_mutex_lock(&sv->lock);
 	old->fenced = 1;
 	sv->pg_changed = 1;
 	if (old->pid > 0)
 		kill(-old->pid, SIGKILL);
 	pthread_mutex_unlock(&sv->lock);
-	if (pg_promote(new->pg_sockdir, new->pg_port, &err) < 0) {
-		logf_("%s: %s", d->name, err.buf);
-		rt_event(sv->envdir, "failover-failed", "%s: %s", d->name, err.buf);
+	if (pg_promote(new->def->pg->sockdir, new->def->pg->port, &err) < 0) {
+		logf_("%s: %s", d->def->name, err.buf);
+		rt_event(sv->envdir, "failover-failed", "%s: %s", d->def->name, err.buf);
 		strbuf_release(&err);
 		return;
 	}
@@ -593,10 +494,10 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	d->replica = NULL;
 	d->failovers++;
 	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
-		 new->name, clock_ms() - t0, why);
+		 new->def->name, clock_ms() - t0, why);
 	pthread_mutex_unlock(&sv->lock);
-	logf_("%s: %s is the primary (promoted in %lld ms)", d->name, new->name, clock_ms() - t0);
-	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->name, new->name);
+	logf_("%s: %s is the primary (promoted in %lld ms)", d->def->name, new->def->name, clock_ms() - t0);
+	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->def->name, new->def->name);
 	strbuf_release(&err);
 }
 
@@ -626,7 +527,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 	d->promote = 0;
 	pthread_mutex_unlock(&sv->lock);
 	if (prim) {
-		int answered = prim->pid > 0 && pg_ping(prim->pg_host, prim->pg_port, 1);
+		int answered = prim->pid > 0 && pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
 
 		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
@@ -639,9 +540,9 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 			bootstrap(sv, d, prim);
 	}
 	if (rep) {
-		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->pg_host, rep->pg_port, 1));
+		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->def->pg->host, rep->def->pg->port, 1));
 		int streaming = ok && prim && prim->pg_ok &&
-				pg_standby_streaming(prim->pg_sockdir, prim->pg_port, rep->name) == 1;
+				pg_standby_streaming(prim->def->pg->sockdir, prim->def->pg->port, rep->def->name) == 1;
 
 		int ready;
 
@@ -657,12 +558,12 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		return;
 	if (promote)
 		failover(sv, d, "requested");
-	else if (d->automatic && prim->pg_fails && d->bootstrapped &&
-		 now - prim->pg_last_ok >= d->after_ms) {
+	else if (sv->st.failover.automatic && prim->pg_fails && d->bootstrapped &&
+		 now - prim->pg_last_ok >= sv->st.failover.after_ms) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s unreachable for %lld ms (threshold %lld ms)",
-			 prim->name, now - prim->pg_last_ok, d->after_ms);
+			 prim->def->name, now - prim->pg_last_ok, (long long)sv->st.failover.after_ms);
 		failover(sv, d, why);
 	}
 }
@@ -689,51 +590,51 @@ static void *pg_main(void *arg)
 
 /* ---- runtime.json and the control socket ---- */
 
-static json_t *runtime_doc(struct sv *sv)
+/* What runtime.json says and the socket answers: the processes and datastores now. */
+static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 {
-	json_t *doc = json_object(), *procs = json_object(), *dss = json_object();
-	int healthy = !sv->stopping;
-
+	rt_runtime_init(rt);
+	rt->healthy = !sv->stopping;
 	pthread_mutex_lock(&sv->lock);
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
-		int ready = proc_ready(sv, p);
+		struct rt_proc_now *n = yarray_push(&rt->processes, sizeof(*n));
 
-		if (p->state != P_FENCED && !ready)
-			healthy = 0;
-		json_object_set_new(procs, p->name, json_pack("{s:i, s:I, s:s, s:b, s:i, s:s}",
-			"pid", (int)p->pid, "start_time", (json_int_t)p->start_time,
-			"state", pstate_names[p->state], "healthy", ready, "restarts", p->restarts,
-			"last_exit", p->last_exit));
+		n->name = xstrdup(p->def->name);
+		n->pid = (int)p->pid;
+		n->start_time = (int64_t)p->start_time;
+		n->state = p->state;
+		n->healthy = proc_ready(sv, p);
+		n->restarts = p->restarts;
+		n->last_exit = xstrdup(p->last_exit);
+		if (p->state != RT_P_FENCED && !n->healthy)
+			rt->healthy = 0;
 	}
 	for (size_t i = 0; i < sv->nr_ds; i++) {
 		struct datastore_rt *d = &sv->ds[i];
+		struct rt_datastore_now *n = yarray_push(&rt->datastores, sizeof(*n));
 
-		json_object_set_new(dss, d->name, json_pack("{s:s?, s:s?, s:i, s:s, s:b}",
-			"primary", d->primary ? d->primary->name : NULL,
-			"replica", d->replica ? d->replica->name : NULL,
-			"failovers", d->failovers, "last_failover", d->last_failover,
-			"bootstrapped", d->bootstrapped));
+		n->name = xstrdup(d->def->name);
+		n->primary = d->primary ? xstrdup(d->primary->def->name) : NULL;
+		n->replica = d->replica ? xstrdup(d->replica->def->name) : NULL;
+		n->failovers = d->failovers;
+		n->last_failover = xstrdup(d->last_failover);
+		n->bootstrapped = d->bootstrapped;
 	}
 	pthread_mutex_unlock(&sv->lock);
-	json_object_set_new(doc, "supervisor", json_pack("{s:i, s:I}", "pid", (int)getpid(),
-		"start_time", (json_int_t)proc_start_time(getpid())));
-	json_object_set_new(doc, "phase", json_string(sv->stopping ? "stopping" : "running"));
-	json_object_set_new(doc, "healthy", json_boolean(healthy));
-	json_object_set_new(doc, "updated", json_integer((json_int_t)time(NULL)));
-	json_object_set_new(doc, "processes", procs);
-	json_object_set_new(doc, "datastores", dss);
-	return doc;
+	rt->supervisor.pid = (int)getpid();
+	rt->supervisor.start_time = (int64_t)proc_start_time(getpid());
+	rt->phase = sv->stopping ? RT_SV_STOPPING : RT_SV_RUNNING;
+	rt->updated = (int64_t)time(NULL);
 }
 
 static void save_runtime(struct sv *sv)
 {
-	char *path = rt_env_path(sv->envdir, "runtime.json");
-	json_t *doc = runtime_doc(sv);
+	struct rt_runtime rt;
 
-	rt_json_save(path, doc, NULL);
-	json_decref(doc);
-	free(path);
+	runtime_doc(sv, &rt);
+	rt_runtime_save(&rt, sv->envdir, NULL);
+	rt_runtime_release(&rt);
 	sv->dirty = 0;
 }
 
@@ -747,10 +648,10 @@ static void begin_stop(struct sv *sv)
 	for (size_t i = sv->nr; i-- > 0;) {
 		struct proc *p = &sv->procs[i];
 
-		if (p->state == P_RUNNING)
-			kill_proc(sv, p, p->stop_signal);
+		if (p->state == RT_P_RUNNING)
+			kill_proc(sv, p, p->def->stop_signal);
 		else
-			p->state = p->state == P_FENCED ? P_FENCED : P_STOPPED;
+			p->state = p->state == RT_P_FENCED ? RT_P_FENCED : RT_P_STOPPED;
 	}
 	sv->dirty = 1;
 }
@@ -776,12 +677,15 @@ static void control(struct sv *sv)
 	if (arg)
 		*arg++ = 0;
 	if (!strcmp(buf, "status")) {
-		json_t *doc = runtime_doc(sv);
-		char *s = json_dumps(doc, JSON_COMPACT);
+		struct rt_runtime rt;
+		char *s;
 
+		runtime_doc(sv, &rt);
+		s = rt_runtime_encode(&rt, 0);
 		strbuf_addstr(&out, s);
+		strbuf_rtrim(&out);
 		free(s);
-		json_decref(doc);
+		rt_runtime_release(&rt);
 	} else if (!strcmp(buf, "stop")) {
 		begin_stop(sv);
 		strbuf_addstr(&out, "stopping");
@@ -808,7 +712,7 @@ out:
 static int listen_control(struct sv *sv, struct strbuf *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *path = xstrdup(rt_str(sv->st, "socket"));
+	const char *path = sv->st.socket;
 	int fd = -1;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -823,13 +727,11 @@ static int listen_control(struct sv *sv, struct strbuf *err)
 		strbuf_addf(err, "cannot listen on '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	free(path);
 	sv->ctlfd = fd;
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
-	free(path);
 	return -1;
 }
 
@@ -844,16 +746,16 @@ static long long schedule(struct sv *sv)
 
 		if (sv->stopping)
 			break;
-		if (p->state == P_WAITING && deps_ready(sv, p))
+		if (p->state == RT_P_WAITING && deps_ready(sv, p))
 			start_proc(sv, p);
-		else if (p->state == P_BACKOFF && p->next_start <= now && deps_ready(sv, p))
+		else if (p->state == RT_P_BACKOFF && p->next_start <= now && deps_ready(sv, p))
 			start_proc(sv, p);
-		if (p->state == P_BACKOFF && p->next_start < next)
+		if (p->state == RT_P_BACKOFF && p->next_start < next)
 			next = p->next_start;
-		if (p->state == P_RUNNING) {
-			if (p->health.url && !p->health.h && p->health.due < next)
+		if (p->state == RT_P_RUNNING) {
+			if (p->health.def && !p->health.h && p->health.due < next)
 				next = p->health.due;
-			if (p->ready.url && !p->ready.h && p->ready.due < next)
+			if (p->ready.def && !p->ready.h && p->ready.due < next)
 				next = p->ready.due;
 		}
 	}
@@ -968,51 +870,18 @@ static void check_release(struct check *c)
 		hcheck_release(c->h);
 		free(c->h);
 	}
-	free(c->url);
-}
-
-static void proc_release(struct proc *p)
-{
-	free(p->name);
-	free(p->kind);
-	free(p->group);
-	free(p->region);
-	free(p->netns);
-	free(p->dir);
-	free(p->log);
-	strv_free(p->argv);
-	strv_free(p->env);
-	strv_free(p->deps);
-	for (size_t i = 0; i < p->nr_secrets; i++) {
-		free(p->secrets[i].var);
-		free(p->secrets[i].file);
-	}
-	free(p->secrets);
-	check_release(&p->health);
-	check_release(&p->ready);
-	free(p->pg_host);
-	free(p->pg_sockdir);
-	free(p->ds);
 }
 
 static void sv_release(struct sv *sv)
 {
-	for (size_t i = 0; i < sv->nr; i++)
-		proc_release(&sv->procs[i]);
-	free(sv->procs);
-	for (size_t i = 0; i < sv->nr_ds; i++) {
-		struct datastore_rt *d = &sv->ds[i];
-
-		free(d->name);
-		free(d->db);
-		free(d->user);
-		free(d->password_file);
-		free(d->repl_password_file);
+	for (size_t i = 0; i < sv->nr; i++) {
+		check_release(&sv->procs[i].health);
+		check_release(&sv->procs[i].ready);
 	}
+	free(sv->procs);
 	free(sv->ds);
 	strv_free(sv->base_env);
-	json_decref(sv->st);
-	free(sv->ca_file);
+	rt_state_release(&sv->st);
 	free(sv->state);
 	free(sv->name);
 	free(sv->envdir);
@@ -1029,6 +898,7 @@ int supervisor_main(const char *state, const char *name)
 {
 	struct sv sv = { 0 };
 	struct strbuf err = STRBUF_INIT;
+	const char *ca_file;
 	sigset_t mask;
 
 	sv.state = xstrdup(state);
@@ -1052,8 +922,9 @@ int supervisor_main(const char *state, const char *name)
 	signal(SIGPIPE, SIG_IGN);
 	sv.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	sv.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sv.ca_file && !(sv.tls = hcheck_tls_context(sv.ca_file)))
-		logf_("cannot load the CA file '%s': https checks will fail", sv.ca_file);
+	ca_file = sv.st.gateway ? sv.st.gateway->ca_file : NULL;
+	if (ca_file && !(sv.tls = hcheck_tls_context(ca_file)))
+		logf_("cannot load the CA file '%s': https checks will fail", ca_file);
 	logf_("supervising '%s' (%zu processes), pid %d", name, sv.nr, (int)getpid());
 	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
 	save_runtime(&sv);
@@ -1064,7 +935,7 @@ int supervisor_main(const char *state, const char *name)
 	save_runtime(&sv);
 	rt_event(sv.envdir, "supervisor", "stopped");
 	logf_("stopped");
-	unlink(rt_str(sv.st, "socket"));
+	unlink(sv.st.socket);
 	if (sv.tls)
 		SSL_CTX_free(sv.tls);
 	strbuf_release(&err);

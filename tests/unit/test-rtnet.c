@@ -9,6 +9,7 @@
  */
 #include "clock.h"
 #include "fsutil.h"
+#include "rt-addr.h"
 #include "rt-net.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -213,8 +214,17 @@ static void stop_listeners(void)
 
 static char *hosts_for(int sub)
 {
-	return xasprintf("127.0.0.1 localhost\n10.213.%d.10 gw\n10.213.%d.11 primary\n"
-			 "10.213.%d.12 secondary\n", sub, sub, sub);
+	static const char *const names[] = { "gw", "primary", "secondary" };
+	struct strbuf h = STRBUF_INIT;
+
+	strbuf_addstr(&h, "127.0.0.1 localhost\n");
+	for (int i = 0; i < 3; i++) {
+		char *addr = rt_addr(1, sub, RT_HOST_REGION + i);
+
+		strbuf_addf(&h, "%s %s\n", addr, names[i]);
+		free(addr);
+	}
+	return strbuf_detach(&h, NULL);
 }
 
 static void net_init(struct rt_net *n, int sub)
@@ -223,15 +233,15 @@ static void net_init(struct rt_net *n, int sub)
 
 	memset(n, 0, sizeof(*n));
 	n->bridge = xasprintf("pt%db", pid);
-	n->bridge_addr = xasprintf("10.213.%d.1", sub);
-	n->prefix = 24;
+	n->bridge_addr = rt_addr(1, sub, RT_HOST_BRIDGE);
+	n->prefix = RT_PREFIX;
 	n->nft_table = xasprintf("pvt_%d", pid);
 	n->nr_ns = 3;
 	n->ns = xcalloc(n->nr_ns, sizeof(*n->ns));
 	for (size_t i = 0; i < n->nr_ns; i++) {
 		n->ns[i].name = xasprintf("pvt-%d-%s", pid, keys[i]);
 		n->ns[i].veth = xasprintf("pt%dn%zu", pid, i);
-		n->ns[i].addr = xasprintf("10.213.%d.%zu", sub, 10 + i);
+		n->ns[i].addr = rt_addr(1, sub, RT_HOST_REGION + (int)i);
 		n->ns[i].hosts = hosts_for(sub);
 	}
 }
@@ -388,7 +398,7 @@ static void check_reach(const char *when)
 static void test_create(void)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
-	char *cidr = xasprintf("10.213.%d.0/24", subnet);
+	char *cidr = rt_subnet(subnet);
 	double t = clock_ms();
 	int ret = rt_net_create(&net, &err), e = 0;
 
@@ -458,7 +468,7 @@ static void test_no_hosts(void)
 static void test_destroy(void)
 {
 	struct strbuf err = STRBUF_INIT;
-	char *cidr = xasprintf("10.213.%d.0/24", subnet);
+	char *cidr = rt_subnet(subnet);
 	double t;
 	int ret;
 
@@ -488,7 +498,12 @@ static void make_half(int with_strays)
 	sh(&out, "ip netns add %s", net.ns[1].name);
 	if (!with_strays)
 		goto out;
-	sh(&out, "ip addr add 10.213.%d.99/24 dev %s", subnet, net.bridge);
+	{
+		char *stranger = rt_addr(1, subnet, 99);
+
+		sh(&out, "ip addr add %s/%d dev %s", stranger, RT_PREFIX, net.bridge);
+		free(stranger);
+	}
 	sh(&out, "ip link add %s type veth peer name pt%dz", net.ns[2].veth, (int)getpid());
 	sh(&out, "mkdir -p /run/netns && : > /run/netns/%s", net.ns[0].name);
 out:
@@ -569,10 +584,11 @@ static void test_failure_message(void)
 static int pick_subnet(void)
 {
 	for (int i = 240; i < 255; i++) {
-		char cidr[32];
+		char *cidr = rt_subnet(i);
+		int busy = rt_net_subnet_in_use(cidr, NULL) != 0;
 
-		snprintf(cidr, sizeof(cidr), "10.213.%d.0/24", i);
-		if (rt_net_subnet_in_use(cidr, NULL) == 0)
+		free(cidr);
+		if (!busy)
 			return i;
 	}
 	return -1;
