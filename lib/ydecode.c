@@ -268,21 +268,15 @@ static int decode_enum(const struct yd_field *f, const struct ynode *n, void *ob
 	return -1;
 }
 
-static int decode_strlist(const struct yd_field *f, const struct ynode *n, void *obj,
-			  struct diag *d)
+/* Is `n` a list of strings (not empty, if it may not be)? Reports every problem. */
+static int check_string_list(const struct yd_field *f, const struct ynode *n, struct diag *d)
 {
-	struct yreflist *l = SLOT(obj, f, struct yreflist);
 	int ret = 0;
 
 	if (n->kind != YN_SEQ) {
 		fail_type(d, f, n, "a list");
 		return -1;
 	}
-	for (size_t i = 0; i < l->nr; i++)
-		free(l->v[i].name);
-	free(l->v);
-	l->v = xcalloc(n->nr, sizeof(*l->v));
-	l->nr = 0;
 	for (size_t i = 0; i < n->nr; i++) {
 		const struct ynode *item = n->kids[i];
 
@@ -290,14 +284,34 @@ static int decode_strlist(const struct yd_field *f, const struct ynode *n, void 
 			fail(d, &item->pos, "invalid item in '%s': expected a string, got %s",
 			     f->key, ynode_kind_name(item));
 			ret = -1;
-			continue;
 		}
-		l->v[l->nr].name = xstrdup(item->str);
-		l->v[l->nr++].pos = item->pos;
 	}
-	if (!ret && (f->flags & YD_NONEMPTY) && !l->nr) {
+	if (!ret && (f->flags & YD_NONEMPTY) && !n->nr) {
 		fail(d, &n->pos, "'%s' may not be empty", f->key);
 		ret = -1;
+	}
+	return ret;
+}
+
+/* Both keep the list's strings even when some items are not. */
+static int decode_strlist(const struct yd_field *f, const struct ynode *n, void *obj,
+			  struct diag *d)
+{
+	struct yreflist *l = SLOT(obj, f, struct yreflist);
+	int ret = check_string_list(f, n, d);
+
+	if (n->kind != YN_SEQ)
+		return ret;
+	for (size_t i = 0; i < l->nr; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = xcalloc(n->nr, sizeof(*l->v));
+	l->nr = 0;
+	for (size_t i = 0; i < n->nr; i++) {
+		if (n->kids[i]->kind != YN_SCALAR)
+			continue;
+		l->v[l->nr].name = xstrdup(n->kids[i]->str);
+		l->v[l->nr++].pos = n->kids[i]->pos;
 	}
 	return ret;
 }
@@ -307,29 +321,15 @@ static int decode_strv(const struct yd_field *f, const struct ynode *n, void *ob
 {
 	char ***slot = SLOT(obj, f, char **);
 	struct strv sv = STRV_INIT;
-	int ret = 0;
+	int ret = check_string_list(f, n, d);
 
-	if (n->kind != YN_SEQ) {
-		fail_type(d, f, n, "a list");
-		return -1;
-	}
-	for (size_t i = 0; i < n->nr; i++) {
-		const struct ynode *item = n->kids[i];
-
-		if (item->kind != YN_SCALAR) {
-			fail(d, &item->pos, "invalid item in '%s': expected a string, got %s",
-			     f->key, ynode_kind_name(item));
-			ret = -1;
-			continue;
-		}
-		strv_push(&sv, item->str);
-	}
+	if (n->kind != YN_SEQ)
+		return ret;
+	for (size_t i = 0; i < n->nr; i++)
+		if (n->kids[i]->kind == YN_SCALAR)
+			strv_push(&sv, n->kids[i]->str);
 	strv_free(*slot);
 	*slot = strv_detach(&sv);
-	if (!ret && (f->flags & YD_NONEMPTY) && !n->nr) {
-		fail(d, &n->pos, "'%s' may not be empty", f->key);
-		ret = -1;
-	}
 	return ret;
 }
 

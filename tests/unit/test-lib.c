@@ -239,32 +239,37 @@ static char *yt_decode(struct yt *t, const char *text)
 	return msg;
 }
 
+/* `t` encoded on one line, keys sorted. */
+static char *yt_encode(const struct yt *t)
+{
+	json_t *j = yd_encode(&yt_schema, t);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(j);
+	return text;
+}
+
 static void test_ydecode(void)
 {
 	struct yt t;
 	char *msg, *text;
-	json_t *j;
 
 	msg = yt_decode(&t, "{\"small\": 7, \"argv\": [\"a\", \"b c\"], \"opt\": {\"n\": 2}}");
 	tap_is_str(msg, "", "JSON decodes: an int, a string list, an optional struct");
 	tap_ok(t.small == 7 && t.argv && !strcmp(t.argv[1], "b c") && !t.argv[2] && t.opt &&
 	       t.opt->n == 2 && !t.maybe && t.sig == 15, "with the values given and the defaults");
-	j = yd_encode(&yt_schema, &t);
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	text = yt_encode(&t);
 	tap_is_str(text, "{\"argv\":[\"a\",\"b c\"],\"maybe\":null,\"opt\":{\"n\":2},\"small\":7}",
 		   "encoded: an unset nullable string is null, a default left out");
 	free(text);
-	json_decref(j);
 	yd_release(&yt_schema, &t);
 	free(msg);
 
 	msg = yt_decode(&t, "{\"sig\": 9, \"argv\": []}");
-	j = yd_encode(&yt_schema, &t);
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	text = yt_encode(&t);
 	tap_is_str(text, "{\"argv\":[],\"maybe\":null,\"sig\":9,\"small\":0}",
 		   "a value other than the default is written; no optional struct, none written");
 	free(text);
-	json_decref(j);
 	yd_release(&yt_schema, &t);
 	tap_ok(!t.argv && !t.opt, "released: the slots are empty again");
 	free(msg);
