@@ -508,6 +508,9 @@ static void test_addr(void)
 	tap_is_str(a, "10.213.7.11", "with namespaces, region 1 of environment 7");
 	tap_is_str(b, "127.77.250.2", "on loopback, the gateway of environment 250");
 	tap_is_str(c, "10.213.12.0/24", "environment 12's block");
+	tap_is_int(rt_addr_index(0, 0x7f4d0c0au), 12, "127.77.12.10 is in environment 12's block");
+	tap_is_int(rt_addr_index(1, 0x7f4d0c0au), 0, "but not in a namespace one");
+	tap_is_int(rt_addr_index(1, 0x0ad50702u), 7, "10.213.7.2 is environment 7's gateway");
 	free(a);
 	free(b);
 	free(c);
