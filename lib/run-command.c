@@ -8,12 +8,14 @@
  * child_plan` with everything the child needs, and the child only makes
  * system calls on it. A failure in the child is written as a struct
  * child_report to a close-on-exec pipe; end of file on that pipe without a
- * report means the exec succeeded.
+ * report means the exec succeeded. A detached start's middle child writes
+ * one more report first, the program's pid, before it exits.
  */
 #include "run-command.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "usage.h"
 #include "xalloc.h"
 
@@ -30,6 +32,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -42,16 +45,19 @@ extern char **environ;
 
 #define TAIL_MAX (64 * 1024)
 #define ENVIRON_MAX (16 * 1024 * 1024)
+#define IO_CHUNK 8192
 
-/* What the child was doing when it failed. */
+/* What the child was doing when it failed; STEP_FORKED is no failure. */
 enum child_step {
-	STEP_STDIO = 1,
+	STEP_FORKED = 1,
+	STEP_STDIO,
 	STEP_CHDIR,
 	STEP_NETNS,
 	STEP_UNSHARE,
 	STEP_RSLAVE,
 	STEP_BIND,
 	STEP_SETSID,
+	STEP_FORK,
 	STEP_SETGROUPS,
 	STEP_SETGID,
 	STEP_SETUID,
@@ -63,13 +69,25 @@ struct child_report {
 	int step;
 	int err;
 	int index;   /* which bind mount, for STEP_BIND */
+	pid_t pid;   /* the detached program, for STEP_FORKED */
+};
+
+/* Our ends of the child's stdin socket and output pipes, -1 once done with. */
+struct child_io {
+	int in, out, err;
+	char *data;             /* our copy of in_data; `off` of it is sent */
+	size_t len, off;
+	struct strbuf *out_buf, *err_buf;
+	size_t max;
 };
 
 /* Everything the child needs, allocated before fork. */
 struct child_plan {
 	const struct child_process *cp;
-	char *path;             /* argv[0] resolved in PATH */
+	const char *prog;       /* cp->program or argv[0], for messages */
+	char *path;             /* what to execve */
 	char **envp;
+	int in, out, err;       /* the child's stdin, stdout, stderr; -1: /dev/null */
 	char *ns_path;          /* /run/netns/NAME, or NULL */
 	char **bind_src;        /* /etc/netns/NAME/FILE ... */
 	char **bind_dst;        /* /etc/FILE ... */
@@ -90,6 +108,92 @@ static int ms_left(long long deadline, int timeout_ms)
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* ---- finding programs ---- */
+
+/* 1: an executable regular file; 0: a regular file we may not run; -1: neither. */
+static int file_kind(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return !access(path, X_OK);
+}
+
+static void push_dirs(struct strv *dirs, const char *const *list)
+{
+	for (; list && *list; list++)
+		strv_push(dirs, *list);
+}
+
+/* The directories to look in, in order. */
+static void search_dirs(struct strv *dirs, const struct program_search *s)
+{
+	const char *path = s && s->path ? s->path : getenv("PATH");
+
+	push_dirs(dirs, s ? s->before : NULL);
+	if (!s || !s->no_path) {
+		for (const char *p = path ? path : DEFAULT_PATH; *p;) {
+			const char *e = strchrnul(p, ':');
+
+			if (*p == '/')
+				strv_push_take(dirs, xstrndup(p, (size_t)(e - p)));
+			p = *e ? e + 1 : e;
+		}
+	}
+	push_dirs(dirs, s ? s->after : NULL);
+}
+
+char *find_program(const char *name, const struct program_search *s)
+{
+	struct strv dirs = STRV_INIT;
+	char *found = NULL;
+	int kind, denied = 0;
+
+	if (strchr(name, '/')) {
+		kind = file_kind(name);
+		if (kind > 0)
+			return xstrdup(name);
+		errno = kind ? ENOENT : EACCES;
+		return NULL;
+	}
+	search_dirs(&dirs, s);
+	for (size_t i = 0; i < dirs.nr && !found; i++) {
+		found = path_join(dirs.v[i], name);
+		kind = file_kind(found);
+		denied |= !kind;
+		if (kind <= 0) {
+			free(found);
+			found = NULL;
+		}
+	}
+	strv_clear(&dirs);
+	if (!found)
+		errno = denied ? EACCES : ENOENT;
+	return found;
+}
+
+/* Where a search looked, for a message: "PATH, /usr/sbin or /bin". */
+static void describe_search(struct strbuf *sb, const struct program_search *s)
+{
+	struct strv dirs = STRV_INIT;
+
+	push_dirs(&dirs, s->before);
+	if (!s->no_path)
+		strv_push(&dirs, "PATH");
+	push_dirs(&dirs, s->after);
+	for (size_t i = 0; i < dirs.nr; i++)
+		strbuf_addf(sb, "%s%s", !i ? "" : i + 1 < dirs.nr ? ", " : " or ", dirs.v[i]);
+	strv_clear(&dirs);
+}
+
 /* ---- preparing, in the parent ---- */
 
 static const char *env_lookup(const char **env, const char *name)
@@ -105,41 +209,34 @@ static const char *env_lookup(const char **env, const char *name)
 }
 
 /*
- * What execvp() would run, found before fork because the search allocates.
- * The first executable regular file wins; failing that the first one that
- * exists (so exec fails with EACCES, as execvp's would); failing that the
- * bare name (so exec fails with ENOENT, naming it).
+ * What to execve, found before fork because the search allocates. A name
+ * with a '/' goes as it is: exec says what is wrong with it, relative to
+ * cp->dir.
  */
-static char *search_path(const char *name, const char *path)
+static int plan_path(struct child_plan *pl, const struct child_process *cp, struct strbuf *err)
 {
-	char *found = NULL;
-	const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+	struct program_search s = cp->search;
+	const char *prog = pl->prog;
 
-	if (strchr(name, '/'))
-		return xstrdup(name);
-	for (;;) {
-		const char *e = strchrnul(p, ':');
-		/* an empty entry means the current directory, as for execvp */
-		char *cand = e > p ? xasprintf("%.*s/%s", (int)(e - p), p, name)
-				   : xasprintf("./%s", name);
-		struct stat st;
-
-		if (!stat(cand, &st) && S_ISREG(st.st_mode)) {
-			if (!access(cand, X_OK)) {
-				free(found);
-				return cand;
-			}
-			if (!found) {
-				found = cand;
-				cand = NULL;
-			}
-		}
-		free(cand);
-		if (!*e)
-			break;
-		p = e + 1;
+	if (strchr(prog, '/')) {
+		pl->path = xstrdup(prog);
+		return 0;
 	}
-	return found ? found : xstrdup(name);
+	if (!s.path && cp->env) {
+		s.path = env_lookup(cp->env, "PATH");
+		if (!s.path)
+			s.path = DEFAULT_PATH;
+	}
+	pl->path = find_program(prog, &s);
+	if (pl->path)
+		return 0;
+	if (errno == ENOENT && (s.before || s.after || s.no_path)) {
+		strbuf_addf(err, "cannot run '%s': not found in ", prog);
+		describe_search(err, &s);
+	} else {
+		strbuf_addf(err, "cannot run '%s': %s", prog, strerror(errno));
+	}
+	return -1;
 }
 
 static int valid_netns_name(const char *name)
@@ -184,21 +281,93 @@ out:
 	return ret;
 }
 
+/* What a detached child cannot have: nobody would be there to use it. */
+static int check_detach(const struct child_process *cp, const char *prog, struct strbuf *err)
+{
+	if (!cp->detach || (!cp->in_data && !cp->out_buf && !cp->err_buf && !cp->pdeathsig))
+		return 0;
+	strbuf_addf(err, "cannot run '%s' detached with %s", prog,
+		    cp->pdeathsig ? "a parent-death signal" : "pipes to us");
+	return -1;
+}
+
 static int plan_child(struct child_plan *pl, const struct child_process *cp, struct strbuf *err)
 {
 	struct rlimit rl;
 
 	pl->cp = cp;
-	pl->path = search_path(cp->argv[0], env_lookup(cp->env, "PATH"));
+	pl->prog = cp->program ? cp->program : cp->argv[0];
 	pl->envp = cp->env ? (char **)cp->env : environ;
 	pl->parent = getpid();
 	pl->max_fd = 1 << 20;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)INT_MAX)
 		pl->max_fd = (int)rl.rlim_cur;
+	if (check_detach(cp, pl->prog, err) < 0 || plan_path(pl, cp, err) < 0)
+		return -1;
 	if (cp->netns && plan_netns(pl, cp->netns, err) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * The stdin socket and output pipes asked for: the child's ends into pl,
+ * ours into a new cp->io. -1 with errno.
+ */
+static int plan_io(struct child_plan *pl, struct child_process *cp)
+{
+	struct child_io *io;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+
+	pl->in = cp->in;
+	pl->out = cp->out;
+	if (!cp->in_data && !cp->out_buf && !cp->err_buf)
+		goto done;
+	if ((cp->in_data && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) ||
+	    (cp->out_buf && pipe2(out, O_CLOEXEC) < 0) || (cp->err_buf && pipe2(err, O_CLOEXEC) < 0)) {
+		int e = errno;
+
+		for (int i = 0; i < 2; i++) {
+			close_fd(&in[i]);
+			close_fd(&out[i]);
+			close_fd(&err[i]);
+		}
+		errno = e;
+		return -1;
+	}
+	io = cp->io = xcalloc(1, sizeof(*io));
+	io->in = in[0];
+	io->out = out[0];
+	io->err = err[0];
+	if (cp->in_data) {
+		io->data = xmalloc(cp->in_len + 1);
+		memcpy(io->data, cp->in_data, cp->in_len);
+		io->len = cp->in_len;
+		pl->in = in[1];
+	}
+	io->out_buf = cp->out_buf;
+	io->err_buf = cp->err_buf;
+	io->max = cp->buf_max;
+	if (cp->out_buf)
+		pl->out = out[1];
+	if (cp->err_buf) {
+		pl->err = err[1];
+		return 0;
+	}
+done:
+	pl->err = pl->out;
+	return 0;
+}
+
+/* Close the child's ends of the pipes: after the fork, or instead of it. */
+static void plan_close_io(struct child_plan *pl, const struct child_process *cp)
+{
+	if (cp->in_data)
+		close_fd(&pl->in);
+	if (cp->out_buf)
+		close_fd(&pl->out);
+	if (cp->err_buf)
+		close_fd(&pl->err);
 }
 
 static void plan_release(struct child_plan *pl)
@@ -246,13 +415,18 @@ static int above_stdio(int fd)
 	return fd < 0 || fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
+static int child_fd(int fd, int flags)
+{
+	return above_stdio(fd >= 0 ? fd : open("/dev/null", flags | O_CLOEXEC));
+}
+
 static void child_stdio(const struct child_plan *pl)
 {
-	const struct child_process *cp = pl->cp;
-	int in = above_stdio(cp->in >= 0 ? cp->in : open("/dev/null", O_RDONLY | O_CLOEXEC));
-	int out = above_stdio(cp->out >= 0 ? cp->out : open("/dev/null", O_WRONLY | O_CLOEXEC));
+	int in = child_fd(pl->in, O_RDONLY);
+	int out = child_fd(pl->out, O_WRONLY);
+	int err = pl->err == pl->out ? out : child_fd(pl->err, O_WRONLY);
 
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		child_fail(pl, STEP_STDIO, 0);
 }
 
@@ -338,7 +512,7 @@ static void NORETURN child_run(struct child_plan *pl)
 		child_fail(pl, STEP_CHDIR, 0);
 	if (pl->ns_path)
 		child_netns(pl);
-	if (cp->new_session && setsid() < 0)
+	if (cp->new_session && !cp->detach && setsid() < 0)
 		child_fail(pl, STEP_SETSID, 0);
 	if (cp->drop_privileges)
 		child_privileges(pl);
@@ -348,17 +522,49 @@ static void NORETURN child_run(struct child_plan *pl)
 	child_fail(pl, STEP_EXEC, 0);
 }
 
+/*
+ * The middle child of a detached start: a new session, then the program
+ * in a child of ours that is not its leader, and we exit so it is
+ * re-parented. Until the fork we must not outlive our parent: an `up`
+ * killed now must not leave a supervisor starting after its clean-up.
+ * (The fork's child does not inherit the parent-death signal.)
+ */
+static void NORETURN child_detach(struct child_plan *pl)
+{
+	struct child_report r = { .step = STEP_FORKED };
+	pid_t pid;
+
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL) < 0)
+		child_fail(pl, STEP_PDEATHSIG, 0);
+	if (getppid() != pl->parent)
+		_exit(127);
+	if (setsid() < 0)
+		child_fail(pl, STEP_SETSID, 0);
+	pid = fork();
+	if (pid < 0)
+		child_fail(pl, STEP_FORK, 0);
+	if (!pid)
+		child_run(pl);
+	r.pid = pid;
+	while (write(pl->report, &r, sizeof(r)) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
 /* ---- back in the parent ---- */
 
 static void describe_failure(const struct child_plan *pl, const struct child_report *r,
 			     struct strbuf *err)
 {
 	const struct child_process *cp = pl->cp;
-	const char *prog = cp->argv[0], *why = strerror(r->err);
+	const char *prog = pl->prog, *why = strerror(r->err);
 
 	switch (r->step) {
 	case STEP_EXEC:
 		strbuf_addf(err, "cannot run '%s': %s", prog, why);
+		break;
+	case STEP_FORK:
+		strbuf_addf(err, "cannot run '%s': fork: %s", prog, why);
 		break;
 	case STEP_CHDIR:
 		strbuf_addf(err, "cannot run '%s' in '%s': %s", prog, cp->dir, why);
@@ -412,6 +618,19 @@ static int read_report(int fd, struct child_report *r)
 	return -1;
 }
 
+/*
+ * Read reports to the end of the pipe; the pid of a detached program
+ * into cp->pid. 0 when the exec happened, else -1 with the failure in r.
+ */
+static int read_reports(int fd, struct child_process *cp, struct child_report *r)
+{
+	int n;
+
+	while ((n = read_report(fd, r)) > 0 && r->step == STEP_FORKED)
+		cp->pid = r->pid;
+	return n ? -1 : 0;
+}
+
 static pid_t reap(pid_t pid, int *status)
 {
 	pid_t r;
@@ -452,63 +671,209 @@ out:
 	return start;
 }
 
+static void io_free(struct child_process *cp)
+{
+	struct child_io *io = cp->io;
+
+	if (!io)
+		return;
+	close_fd(&io->in);
+	close_fd(&io->out);
+	close_fd(&io->err);
+	free(io->data);
+	free(io);
+	cp->io = NULL;
+}
+
+/*
+ * Send what of the input the socket takes now; once all is sent, or the
+ * child stopped reading (its stderr says why), close it: end of file.
+ */
+static void io_feed(struct child_io *io)
+{
+	while (io->off < io->len) {
+		ssize_t n = send(io->in, io->data + io->off, io->len - io->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			io->off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return;
+		else
+			break;
+	}
+	close_fd(&io->in);
+}
+
+/* Read what is there from *fd into buf (at most io->max kept); closes it at end of file. */
+static int io_read(struct child_io *io, int *fd, struct strbuf *buf)
+{
+	char chunk[IO_CHUNK];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (!n) {
+		close_fd(fd);
+		return 0;
+	}
+	if (!io->max || buf->len < io->max)
+		strbuf_add(buf, chunk, !io->max || io->max - buf->len > (size_t)n ?
+			   (size_t)n : io->max - buf->len);
+	return 0;
+}
+
+/*
+ * Feed the input and collect the output at once, so that a child that
+ * writes much before reading all its input cannot deadlock us, until all
+ * is done (0), the deadline (1) or an error (-1 with errno).
+ */
+static int io_pump(struct child_io *io, int timeout_ms)
+{
+	long long deadline = clock_ms() + timeout_ms;
+
+	while (io->in >= 0 || io->out >= 0 || io->err >= 0) {
+		struct pollfd p[3] = { { .fd = io->in, .events = POLLOUT },
+				       { .fd = io->out, .events = POLLIN },
+				       { .fd = io->err, .events = POLLIN } };
+		int n = poll(p, 3, ms_left(deadline, timeout_ms));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			return 1;
+		if (p[0].revents)
+			io_feed(io);
+		if ((p[1].revents && io_read(io, &io->out, io->out_buf) < 0) ||
+		    (p[2].revents && io_read(io, &io->err, io->err_buf) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* Fork and exec pl; cp->pid set (0 when the fork failed, errno then). */
+static void fork_child(struct child_plan *pl, struct child_process *cp)
+{
+	sigset_t all, old;
+	int e;
+
+	/* no handler of ours may run in the child before it resets them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	cp->pid = fork();
+	if (!cp->pid) {
+		if (cp->detach)
+			child_detach(pl);
+		child_run(pl);
+	}
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (cp->pid < 0)
+		cp->pid = 0;
+	errno = e;
+}
+
+/*
+ * After the fork: reap a detached start's middle child, then wait for the
+ * exec. 0, or -1 with the failure described in err.
+ */
+static int await_exec(struct child_plan *pl, struct child_process *cp, int report,
+		      struct strbuf *err)
+{
+	struct child_report rep;
+	pid_t child = cp->pid;
+	int status;
+	char state;
+
+	if (cp->detach) {
+		reap(child, &status);
+		cp->pid = 0;
+	}
+	if (read_reports(report, cp, &rep) < 0) {
+		if (!cp->detach)
+			reap(child, &status);
+		cp->pid = 0;
+		describe_failure(pl, &rep, err);
+		return -1;
+	}
+	if (!cp->pid) {
+		/* the middle child died before its fork: we are being killed */
+		strbuf_addf(err, "cannot run '%s': its detaching child died", pl->prog);
+		return -1;
+	}
+	/* ours and unreaped, it cannot be gone; zombie or not, the time is its own */
+	cp->start_time = cp->detach ? proc_start_time(cp->pid) : stat_start_time(cp->pid, &state);
+	return 0;
+}
+
 int start_command(struct child_process *cp, struct strbuf *err)
 {
-	struct child_plan pl = { 0 };
-	struct child_report rep;
-	sigset_t all, old;
-	int fds[2] = { -1, -1 }, ret = -1, status;
-	char state;
+	struct child_plan pl = { .in = -1, .out = -1, .err = -1, .report = -1 };
+	int fds[2] = { -1, -1 }, ret = -1;
 
 	cp->pid = 0;
 	cp->start_time = 0;
+	cp->io = NULL;
 	if (!cp->argv || !cp->argv[0]) {
 		strbuf_addstr(err, "no program to run");
 		return -1;
 	}
 	if (plan_child(&pl, cp, err) < 0)
 		goto out;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "cannot run '%s': pipe: %s", cp->argv[0], strerror(errno));
+	if (plan_io(&pl, cp) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "cannot run '%s': pipe: %s", pl.prog, strerror(errno));
 		goto out;
 	}
 	pl.report = fds[1];
-	/* no handler of ours may run in the child before it resets them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	cp->pid = fork();
-	if (!cp->pid)
-		child_run(&pl);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(fds[1]);
-	if (cp->pid < 0) {
-		strbuf_addf(err, "cannot run '%s': fork: %s", cp->argv[0], strerror(errno));
-		cp->pid = 0;
+	fork_child(&pl, cp);
+	close_fd(&fds[1]);
+	if (!cp->pid) {
+		strbuf_addf(err, "cannot run '%s': fork: %s", pl.prog, strerror(errno));
 		goto out;
 	}
-	if (read_report(fds[0], &rep) == 0) {
-		/* unreaped, it cannot be gone; zombie or not, the time is its own */
-		cp->start_time = stat_start_time(cp->pid, &state);
-		ret = 0;
+	plan_close_io(&pl, cp);
+	if (await_exec(&pl, cp, fds[0], err) < 0)
 		goto out;
-	}
-	reap(cp->pid, &status);
-	cp->pid = 0;
-	describe_failure(&pl, &rep, err);
+	if (cp->io && cp->io->in >= 0)
+		io_feed(cp->io);
+	ret = 0;
 out:
-	if (fds[0] >= 0)
-		close(fds[0]);
+	close_fd(&fds[0]);
+	close_fd(&fds[1]);
+	plan_close_io(&pl, cp);
+	if (ret < 0)
+		io_free(cp);
 	plan_release(&pl);
 	return ret;
 }
 
+/* A child we may wait for: started by us, not detached. */
+static int waitable(const struct child_process *cp)
+{
+	if (cp->pid > 0 && !cp->detach)
+		return 1;
+	errno = ECHILD;
+	return 0;
+}
+
 int finish_command(struct child_process *cp, int *status)
 {
-	if (cp->pid <= 0) {
-		errno = ECHILD;
+	int r, e;
+
+	if (!waitable(cp))
 		return -1;
-	}
-	return reap(cp->pid, status) == cp->pid ? 0 : -1;
+	r = cp->io ? io_pump(cp->io, -1) : 0;
+	e = errno;
+	/* reaped even so: with our ends closed it gets end of file, or EPIPE */
+	io_free(cp);
+	if (reap(cp->pid, status) != cp->pid)
+		return -1;
+	errno = e;
+	return r < 0 ? -1 : 0;
 }
 
 /* 1 if pid has exited (left unreaped), 0 if not, -1 on error. */
@@ -568,13 +933,18 @@ static int wait_exit(pid_t pid, int timeout_ms)
 
 int wait_command_timeout(struct child_process *cp, int timeout_ms, int *status)
 {
+	long long deadline = clock_ms() + timeout_ms;
 	int r;
 
-	if (cp->pid <= 0) {
-		errno = ECHILD;
+	if (!waitable(cp))
 		return -1;
+	if (cp->io) {
+		r = io_pump(cp->io, timeout_ms);
+		if (r)
+			return r;
+		io_free(cp);
 	}
-	r = wait_exit(cp->pid, timeout_ms);
+	r = wait_exit(cp->pid, ms_left(deadline, timeout_ms));
 	if (r < 0)
 		return -1;
 	if (!r)
@@ -588,44 +958,16 @@ int stop_command(struct child_process *cp, int grace_ms)
 	int status;
 
 	/* kill(0) and kill(-1) would hit our group, or everything */
-	if (cp->pid <= 1) {
+	if (!waitable(cp) || cp->pid <= 1) {
 		errno = ECHILD;
 		return -1;
 	}
+	io_free(cp);
 	kill(target, SIGTERM);
 	/* before reaping it: the leader, unreaped, keeps the group id ours */
 	if (wait_exit(cp->pid, grace_ms) != 1 || cp->new_session)
 		kill(target, SIGKILL);
 	return finish_command(cp, &status) < 0 ? -1 : status;
-}
-
-/* Read fd into out until end of file (0), the deadline (1) or an error (-1). */
-static int read_until(int fd, struct strbuf *out, int timeout_ms)
-{
-	long long deadline = clock_ms() + timeout_ms;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	for (;;) {
-		int n = poll(&p, 1, ms_left(deadline, timeout_ms));
-		ssize_t got;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (!n)
-			return 1;
-		strbuf_grow(out, 8192);
-		got = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got < 0)
-			return -1;
-		if (!got)
-			return 0;
-		out->len += (size_t)got;
-		out->buf[out->len] = '\0';
-	}
 }
 
 static int capture_result(const char *prog, int status, struct strbuf *err)
@@ -644,34 +986,40 @@ int run_command_capture(const char **argv, struct strbuf *out, int timeout_ms,
 			struct strbuf *err)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
-	long long deadline = clock_ms() + timeout_ms;
-	int fds[2], status, r;
+	int status, r;
 
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "cannot run '%s': pipe: %s", argv[0], strerror(errno));
-		return -1;
-	}
 	cp.argv = argv;
-	cp.out = fds[1];
+	cp.out_buf = out;
 	cp.new_session = 1;   /* so a timeout kills whatever it started too */
-	r = start_command(&cp, err);
-	close(fds[1]);
-	if (r < 0) {
-		close(fds[0]);
+	if (start_command(&cp, err) < 0)
 		return -1;
-	}
-	r = read_until(fds[0], out, timeout_ms);
-	close(fds[0]);
-	if (!r)
-		r = wait_command_timeout(&cp, ms_left(deadline, timeout_ms), &status);
+	r = wait_command_timeout(&cp, timeout_ms, &status);
 	if (!r)
 		return capture_result(argv[0], status, err);
 	stop_command(&cp, 0);
 	if (r > 0)
 		strbuf_addf(err, "'%s' timed out after %d ms", argv[0], timeout_ms);
 	else
-		strbuf_addf(err, "cannot read the output of '%s': %s", argv[0], strerror(errno));
+		strbuf_addf(err, "cannot wait for '%s': %s", argv[0], strerror(errno));
 	return -1;
+}
+
+char **env_with(const char *const *set)
+{
+	struct strv env = STRV_INIT;
+
+	for (char **e = environ; *e; e++) {
+		size_t len = strcspn(*e, "=");
+		const char *const *s = set;
+
+		while (*s && (strncmp(*s, *e, len) || (*s)[len] != '='))
+			s++;
+		if (!*s)
+			strv_push(&env, *e);
+	}
+	for (const char *const *s = set; *s; s++)
+		strv_push(&env, *s);
+	return strv_detach(&env);
 }
 
 unsigned long long proc_start_time(pid_t pid)

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "diag.h"
 #include "engine.h"
+#include "fsutil.h"
 #include "net.h"
 #include "result.h"
 #include "run-command.h"
@@ -184,32 +185,34 @@ static void header_arg(struct plan *p, const char *h)
 
 /* ---- --env: the target from `provisioner status NAME -o json` ---- */
 
+/* `provisioner` installed beside us, or in the build tree; NULL if neither. */
+static char *provisioner_beside(const char *self)
+{
+	char *dir = path_dirname(self), *tree = path_join(dir, "../provisioner");
+	const char *beside[] = { dir, tree, NULL };
+	const struct program_search s = { .before = beside, .no_path = 1 };
+	char *found = find_program("provisioner", &s);
+
+	free(tree);
+	free(dir);
+	return found;
+}
+
 static char *provisioner_path(void)
 {
 	const char *env = getenv("PROVISIONER");
-	char self[PATH_MAX], *slash;
+	char self[PATH_MAX], *found = NULL;
 	ssize_t n;
 
 	if (env && *env)
 		return xstrdup(env);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
-		struct strbuf sb = STRBUF_INIT;
-
 		self[n] = '\0';
-		slash = strrchr(self, '/');
-		*slash = '\0';
-		/* installed side by side, or in the build tree */
-		strbuf_addf(&sb, "%s/provisioner", self);
-		if (access(sb.buf, X_OK) == 0)
-			return strbuf_detach(&sb, NULL);
-		strbuf_reset(&sb);
-		strbuf_addf(&sb, "%s/../provisioner/provisioner", self);
-		if (access(sb.buf, X_OK) == 0)
-			return strbuf_detach(&sb, NULL);
-		strbuf_release(&sb);
+		found = provisioner_beside(self);
 	}
-	return xstrdup("provisioner");
+	/* else whichever PATH gives */
+	return found ? found : xstrdup("provisioner");
 }
 
 static char *read_secret_file(const char *path)

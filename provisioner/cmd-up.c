@@ -30,21 +30,19 @@
 #include "run-command.h"
 #include "state.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "units.h"
 #include "usage.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,99 +200,52 @@ static int wait_healthy(struct up *u, struct strbuf *err)
  */
 static char *supervisor_binary(const char *self)
 {
-	char *dir = path_dirname(self), *bin = xasprintf("%s/provisioner-supervisor", dir);
+	char *dir = path_dirname(self);
+	const char *beside[] = { dir, NULL };
+	const struct program_search s = { .before = beside, .no_path = 1 };
+	char *bin = find_program("provisioner-supervisor", &s);
 
 	free(dir);
-	if (access(bin, X_OK) == 0)
-		return bin;
-	free(bin);
-	return NULL;
+	return bin;
 }
 
 /*
- * Wait until the supervisor has exec'd (the pipe's write end closes on
- * exec): only then does its environment carry the marker a teardown finds
- * processes by, so an `up` interrupted right now cannot miss it.
+ * Detached, in a session of its own, its output appended to its log.
+ * start_command returns once it has exec'd: only then does its
+ * environment carry the marker a teardown finds processes by, so an `up`
+ * interrupted right after cannot miss it.
  */
-static void wait_exec(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	for (int i = 0; i < 50; i++) {
-		int rc = poll(&p, 1, 100);
-
-		if (rc > 0 && read(fd, &c, 1) <= 0)
-			break;
-		if (rc < 0 && errno != EINTR)
-			break;
-	}
-	close(fd);
-}
-
 static int spawn_supervisor(struct up *u, struct strbuf *err)
 {
+	struct child_process cp = CHILD_PROCESS_INIT;
 	char *log = xasprintf("%s/logs/supervisor.log", u->envdir);
 	char *bin = supervisor_binary(u->self);
-	pid_t parent = getpid(), pid;
-	int status, exec_pipe[2];
+	char *state = xasprintf("PROVISIONER_STATE_DIR=%s", u->state);
+	char *marker = xasprintf("%s=%s", RT_ENV_MARKER, u->name);
+	const char *set[] = { state, marker, NULL };
+	const char *own[] = { "provisioner-supervisor", u->name, NULL };
+	const char *hidden[] = { "provisioner", "supervise", u->name, NULL };
+	char **env = env_with(set);
+	int ret = -1;
 
-	if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "cannot make a pipe: %s", strerror(errno));
-		free(log);
-		free(bin);
-		return -1;
+	cp.out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (cp.out < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", log, strerror(errno));
+		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		strbuf_addf(err, "cannot fork: %s", strerror(errno));
-		close(exec_pipe[0]);
-		close(exec_pipe[1]);
-		free(log);
-		free(bin);
-		return -1;
-	}
-	if (pid == 0) {
-		/* detach: a new session, and re-parented to init by the middle child's exit */
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), nul = open("/dev/null", O_RDONLY);
-
-		/*
-		 * If we are killed before the supervisor exists, this middle child
-		 * must not go on to start one after gc has removed the environment.
-		 * (A fork's child does not inherit the setting: the supervisor is
-		 * free of it.)
-		 */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		if (fd < 0 || nul < 0)
-			_exit(127);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		for (int i = 3; i < 1024; i++)
-			if (i != exec_pipe[1])
-				close(i);
-		setenv("PROVISIONER_STATE_DIR", u->state, 1);
-		setenv(RT_ENV_MARKER, u->name, 1);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		if (bin)
-			execl(bin, "provisioner-supervisor", u->name, (char *)NULL);
-		execl(u->self, "provisioner", "supervise", u->name, (char *)NULL);
-		fprintf(stderr, "cannot run '%s': %s\n", u->self, strerror(errno));
-		_exit(127);
-	}
-	free(log);
+	cp.program = bin ? bin : u->self;
+	cp.argv = bin ? own : hidden;
+	cp.env = (const char **)env;
+	cp.detach = 1;
+	ret = start_command(&cp, err);
+	close(cp.out);
+out:
+	strv_free(env);
+	free(marker);
+	free(state);
 	free(bin);
-	close(exec_pipe[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	wait_exec(exec_pipe[0]);
-	return 0;
+	free(log);
+	return ret;
 }
 
 static int save_state(struct up *u, enum rt_phase phase, struct strbuf *err)

@@ -11,22 +11,18 @@
 #include "rt-gw.h"
 #include "fsutil.h"
 #include "model.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
 
 /* nginx -t prints a few lines; more than this is not worth keeping */
 #define CHECK_OUTPUT_MAX (64 * 1024)
@@ -44,22 +40,11 @@ static const char *const temp_dirs[][2] = {
 
 char *gw_find_nginx(struct strbuf *err)
 {
-	const char *path = getenv("PATH");
-	char *dirs, *dir, *save = NULL, *found = NULL;
-
 	/* Debian installs it in /usr/sbin, which is not on every user's PATH */
-	if (!access("/usr/sbin/nginx", X_OK))
-		return xstrdup("/usr/sbin/nginx");
-	dirs = xstrdup(path ? path : "");
-	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *cand = path_join(dir, "nginx");
+	static const char *const sbin[] = { "/usr/sbin", NULL };
+	const struct program_search s = { .before = sbin };
+	char *found = find_program("nginx", &s);
 
-		if (*dir && !access(cand, X_OK))
-			found = cand;
-		else
-			free(cand);
-	}
-	free(dirs);
 	if (!found)
 		strbuf_addstr(err, "nginx is not installed (Debian package 'nginx-light' or 'nginx')");
 	return found;
@@ -678,57 +663,23 @@ char **gw_argv(const char *nginx, const struct gw_conf *c, const char *conf_path
 	return strv_detach(&sv);
 }
 
-/* Read fd to its end, keeping at most CHECK_OUTPUT_MAX bytes. */
-static void read_all(int fd, struct strbuf *out)
-{
-	char buf[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out->len < CHECK_OUTPUT_MAX)
-			strbuf_add(out, buf, (size_t)n);
-	}
-}
-
 /*
- * Spawn argv with stdin and stdout on /dev/null and stderr into *output;
- * the exit status in *status. posix_spawn, not fork: the supervisor is
- * threaded, and it needs no clean-up in the child.
+ * Run argv with stdin and stdout on /dev/null and stderr into *output;
+ * the exit status in *status.
  */
-static int spawn_stderr(char **argv, struct strbuf *output, int *status, struct strbuf *err)
+static int run_stderr(const char **argv, struct strbuf *output, int *status, struct strbuf *err)
 {
-	posix_spawn_file_actions_t fa;
-	int pfd[2], rc;
-	pid_t pid;
+	struct child_process cp = CHILD_PROCESS_INIT;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "cannot make a pipe: %s", strerror(errno));
+	cp.argv = argv;
+	cp.err_buf = output;
+	cp.buf_max = CHECK_OUTPUT_MAX;
+	if (start_command(&cp, err) < 0)
+		return -1;
+	if (finish_command(&cp, status) < 0) {
+		strbuf_addf(err, "cannot wait for '%s': %s", argv[0], strerror(errno));
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (rc) {
-		close(pfd[0]);
-		strbuf_addf(err, "cannot run '%s': %s", argv[0], strerror(rc));
-		return -1;
-	}
-	read_all(pfd[0], output);
-	close(pfd[0]);
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR) {
-			strbuf_addf(err, "cannot wait for '%s': %s", argv[0], strerror(errno));
-			return -1;
-		}
 	return 0;
 }
 
@@ -772,7 +723,7 @@ int gw_check_conf(const char *nginx, const struct gw_conf *c, const char *conf_p
 		strv_push(&sv, *a);
 	strv_push(&sv, "-t");
 	strv_push(&sv, "-q");
-	if (spawn_stderr(sv.v, &output, &status, err) < 0)
+	if (run_stderr((const char **)sv.v, &output, &status, err) < 0)
 		goto out;
 	if (WIFEXITED(status) && !WEXITSTATUS(status)) {
 		ret = 0;

@@ -18,6 +18,7 @@
  */
 #include "rt-net.h"
 #include "fsutil.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -30,9 +31,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,31 +65,13 @@ static int fail(struct strbuf *err, const char *fmt, ...)
 
 /* ---- running ip and nft ---- */
 
-/*
- * The programs live in sbin, which a non-login PATH may lack; the
- * absolute path also spares posix_spawnp() its own search.
- */
-static char *find_prog(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *dirs = xasprintf("%s:/usr/sbin:/sbin:/usr/bin:/bin", path ? path : ""), *save = NULL;
-	char *found = NULL;
-
-	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *cand = xasprintf("%s/%s", d, name);
-
-		if (*d == '/' && access(cand, X_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(dirs);
-	return found;
-}
+/* The programs live in sbin, which a non-login PATH may lack. */
+static const char *const sbin_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin", NULL };
+static const struct program_search sbin_search = { .after = sbin_dirs };
 
 static int has_prog(const char *name)
 {
-	char *path = find_prog(name);
+	char *path = find_program(name, &sbin_search);
 
 	free(path);
 	return path != NULL;
@@ -102,136 +83,47 @@ static int has_prog(const char *name)
  * and each costs milliseconds of its own start-up.
  */
 struct prog {
-	pid_t pid;
-	int in, out;		/* its stdin (a socket) and its stderr, our ends */
-	char *input;		/* what is fed on its stdin; `off` of it is sent */
-	size_t off, len;
+	struct child_process cp;
 	struct strbuf errout;	/* what it wrote to stderr */
 };
 
-#define PROG_INIT { -1, -1, -1, NULL, 0, 0, STRBUF_INIT }
-
-/*
- * Send what of the input the socket takes now. A socket, not a pipe, so
- * that MSG_NOSIGNAL turns a child that exits early into EPIPE, not SIGPIPE.
- */
-static void prog_feed(struct prog *p)
-{
-	while (p->off < p->len) {
-		ssize_t n = send(p->in, p->input + p->off, p->len - p->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n > 0)
-			p->off += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return;
-		else
-			p->off = p->len;	/* it stopped reading; its stderr says why */
-	}
-	shutdown(p->in, SHUT_WR);
-}
+#define PROG_INIT { CHILD_PROCESS_INIT, STRBUF_INIT }
 
 /*
  * Start `argv` with `input` (or nothing) on its stdin, its stdout
  * discarded. 0, or -1 with `err` filled when it cannot be run at all.
  */
-static int prog_start(struct prog *p, const char *const *argv, const char *input,
-		      struct strbuf *err)
+static int prog_start(struct prog *p, const char **argv, const char *input, struct strbuf *err)
 {
-	posix_spawn_file_actions_t fa;
-	char *path = find_prog(argv[0]);
-	int in[2] = { -1, -1 }, ep[2] = { -1, -1 }, e;
-
-	if (!path)
-		return fail(err, "cannot run '%s': not found in PATH or /usr/sbin", argv[0]);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
-	    pipe2(ep, O_CLOEXEC) < 0) {
-		e = errno;
-		goto fail;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	e = posix_spawn(&p->pid, path, &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e)
-		goto fail;
-	close(in[1]);
-	close(ep[1]);
-	p->in = in[0];
-	p->out = ep[0];
-	p->input = xstrdup(input ? input : "");
-	p->len = strlen(p->input);
-	p->off = 0;
-	prog_feed(p);
-	free(path);
-	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
-	}
-	p->pid = -1;
-	fail(err, "cannot run '%s': %s", path, strerror(e));
-	free(path);
-	return -1;
+	p->cp.argv = argv;
+	p->cp.search = sbin_search;
+	p->cp.in_data = input ? input : "";
+	p->cp.in_len = strlen(p->cp.in_data);
+	p->cp.err_buf = &p->errout;
+	return start_command(&p->cp, err);
 }
 
 /*
- * Feed the rest of the input while collecting stderr, both at once so a
- * child that writes much before reading all its input cannot deadlock us;
- * then reap it. Returns its exit status (128 + the signal when killed),
- * or -1 when waiting failed. Leaves `p` ready for prog_release().
+ * Feed the rest of the input while collecting stderr, then reap it.
+ * Returns its exit status (128 + the signal when killed), or -1 when
+ * waiting failed.
  */
 static int prog_finish(struct prog *p)
 {
 	int status;
 
-	while (p->out >= 0) {
-		struct pollfd pfd[2] = { { .fd = p->out, .events = POLLIN },
-					 { .fd = p->off < p->len ? p->in : -1, .events = POLLOUT } };
-		char buf[4096];
-		ssize_t n;
-
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents)
-			prog_feed(p);
-		if (!pfd[0].revents)
-			continue;
-		n = read(p->out, buf, sizeof(buf));
-		if (n > 0)
-			strbuf_add(&p->errout, buf, (size_t)n);
-		else if (n == 0 || errno != EINTR)
-			break;
-	}
-	while (waitpid(p->pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	p->pid = -1;
+	if (finish_command(&p->cp, &status) < 0)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static void prog_release(struct prog *p)
 {
-	if (p->in >= 0)
-		close(p->in);
-	if (p->out >= 0)
-		close(p->out);
-	free(p->input);
 	strbuf_release(&p->errout);
-	p->in = p->out = -1;
-	p->input = NULL;
 }
 
 /* Start and finish: its exit status, or -1 with `err` filled. */
-static int run_prog(struct prog *p, const char *const *argv, const char *input,
-		    struct strbuf *err)
+static int run_prog(struct prog *p, const char **argv, const char *input, struct strbuf *err)
 {
 	int status;
 
@@ -343,7 +235,7 @@ static int nft_finish(struct prog *p, const char *step, struct strbuf *err)
 {
 	int status;
 
-	if (p->pid < 0)
+	if (p->cp.pid <= 0)
 		return 0;
 	status = prog_finish(p);
 	if (status) {
@@ -721,22 +613,19 @@ static int can_unshare(struct strbuf *why)
 
 int rt_net_available(struct strbuf *why)
 {
-	char *ip = find_prog("ip"), *nft = find_prog("nft");
 	int ok = 0;
 
 	if (!have_caps())
 		fail(why, "%s: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN",
 		     geteuid() ? "not running as root" : "running as root without all capabilities");
-	else if (!ip)
+	else if (!has_prog("ip"))
 		fail(why, "'ip' not found: install iproute2");
-	else if (!nft)
+	else if (!has_prog("nft"))
 		fail(why, "'nft' not found: install nftables");
 	else if (mkdir_p(NETNS_RUN_DIR, 0755) < 0 || access(NETNS_RUN_DIR, W_OK) < 0)
 		fail(why, "cannot use '%s': %s", NETNS_RUN_DIR, strerror(errno));
 	else
 		ok = can_unshare(why) == 0;
-	free(ip);
-	free(nft);
 	return ok;
 }
 
@@ -1065,9 +954,11 @@ static int table_exists(const char *t)
 {
 	const char *argv[] = { "nft", "list", "table", "bridge", t, NULL };
 	struct prog p = PROG_INIT;
-	int status = run_prog(&p, argv, NULL, NULL);
+	struct strbuf err = STRBUF_INIT;
+	int status = run_prog(&p, argv, NULL, &err);
 
 	prog_release(&p);
+	strbuf_release(&err);
 	return status == 0;
 }
 

@@ -24,12 +24,14 @@
 char *pg_find_bindir(const char *version, struct strbuf *err)
 {
 	char *dir = xasprintf("/usr/lib/postgresql/%s/bin", version);
-	char *postgres = xasprintf("%s/postgres", dir);
-	int ok = !access(postgres, X_OK);
+	const char *dirs[] = { dir, NULL };
+	const struct program_search s = { .before = dirs, .no_path = 1 };
+	char *postgres = find_program("postgres", &s);
 
-	free(postgres);
-	if (ok)
+	if (postgres) {
+		free(postgres);
 		return dir;
+	}
 	free(dir);
 	strbuf_addf(err, "PostgreSQL %s is not installed (Debian package 'postgresql-%s')", version,
 		    version);

@@ -15,6 +15,7 @@
 #include "rt-gw.h"
 #include "rt-net.h"
 #include "rt-pg.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "subst.h"
@@ -332,31 +333,21 @@ static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct s
 	return ports[0] < 0 || ports[1] < 0 ? -1 : 0;
 }
 
-static char *find_program(struct rt_plan *p, const char *name)
+/* A service's program: beside us first (a build tree, an install), then PATH. */
+static char *service_program(struct rt_plan *p, const char *name)
 {
-	const char *path = getenv("PATH");
-	char *selfdir = path_dirname(p->o.self), *found = NULL;
-	struct strv cands = STRV_INIT;
+	char *selfdir = path_dirname(p->o.self), *platform = path_join(selfdir, "../platform");
+	const char *beside[] = { selfdir, platform, NULL };
+	const struct program_search s = { .before = beside };
+	char *found = find_program(name, &s), *real = NULL;
 
-	if (strchr(name, '/')) {
-		found = access(name, X_OK) ? NULL : xstrdup(name);
-		free(selfdir);
-		return found;
+	/* the service's argv names its real path, without ".." or links */
+	if (found && !strchr(name, '/')) {
+		real = realpath(found, NULL);
+		free(found);
+		found = real;
 	}
-	/* beside us first (a build tree, an install), then PATH */
-	strv_pushf(&cands, "%s/%s", selfdir, name);
-	strv_pushf(&cands, "%s/../platform/%s", selfdir, name);
-	for (const char *s = path ? path : "/usr/bin:/bin"; *s;) {
-		const char *e = strchrnul(s, ':');
-
-		if (e > s)
-			strv_pushf(&cands, "%.*s/%s", (int)(e - s), s, name);
-		s = *e ? e + 1 : e;
-	}
-	for (size_t i = 0; i < cands.nr && !found; i++)
-		if (!access(cands.v[i], X_OK))
-			found = realpath(cands.v[i], NULL);
-	strv_clear(&cands);
+	free(platform);
 	free(selfdir);
 	return found;
 }
@@ -508,7 +499,7 @@ static struct rt_check *service_check(const char *addr, int port, const struct c
 static int plan_service(struct rt_plan *p, const struct service *s, struct strbuf *err)
 {
 	const struct env_model *m = p->m;
-	char *prog = s->run.nr ? find_program(p, s->run.v[0].name) : NULL;
+	char *prog = s->run.nr ? service_program(p, s->run.v[0].name) : NULL;
 	struct rt_service *svc;
 
 	if (!prog) {

@@ -858,7 +858,7 @@ static void base_env(struct sv *sv)
 	struct strv env = STRV_INIT;
 	const char *path = getenv("PATH");
 
-	strv_pushf(&env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	strv_pushf(&env, "PATH=%s", path ? path : DEFAULT_PATH);
 	strv_push(&env, "LANG=C.UTF-8");
 	strv_push(&env, "HOME=/");
 	sv->base_env = strv_detach(&env);

@@ -3,7 +3,9 @@
  * children, errors from the child's set-up, process identity, the
  * environment-marker search, capture with a timeout, fd hygiene, the
  * parent-death signal, network namespaces and dropped privileges (these
- * two only as root), and tail_file.
+ * two only as root), input fed from memory and output collected into it
+ * (stdout and stderr together or apart), the program search, the
+ * detached start, env_with, and tail_file.
  *
  * We make ourselves a child subreaper, so grandchildren orphaned by a test
  * come to us and are reaped at the end: nothing is left behind.
@@ -12,6 +14,7 @@
 #include "fsutil.h"
 #include "run-command.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "tap.h"
 #include "xalloc.h"
 
@@ -469,6 +472,387 @@ static void test_pdeathsig(void)
 	free(mark);
 }
 
+/* ---- input and output through memory ---- */
+
+/* Run cp to its end; its output was collected into cp's buffers. The wait status, or -1. */
+static int run_collect(struct child_process *cp)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status = -1;
+
+	if (start_command(cp, &err) < 0 || finish_command(cp, &status) < 0) {
+		tap_diag("%s: %s", cp->argv[0], err.len ? err.buf : strerror(errno));
+		status = -1;
+	}
+	strbuf_release(&err);
+	return status;
+}
+
+static void test_stdin_data(void)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, big = STRBUF_INIT;
+	const char *cat[] = { "cat", NULL };
+	const char *wc[] = { "wc", "-c", NULL };
+	const char *ignore[] = { "true", NULL };
+
+	cp.argv = cat;
+	cp.in_data = "hello\nworld\n";
+	cp.in_len = 12;
+	cp.out_buf = &out;
+	tap_ok(run_collect(&cp) == 0 && cp.io == NULL, "cat runs with in_data and out_buf");
+	tap_is_str(out.buf, "hello\nworld\n", "its stdin was in_data, its stdout is in out_buf");
+
+	/* far more than a socket and a pipe hold: both must flow at once */
+	for (int i = 0; i < 100000; i++)
+		strbuf_addf(&big, "line %d\n", i);
+	strbuf_reset(&out);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = cat;
+	cp.in_data = big.buf;
+	cp.in_len = big.len;
+	cp.out_buf = &out;
+	tap_ok(run_collect(&cp) == 0 && out.len == big.len && !memcmp(out.buf, big.buf, big.len),
+	       "%zu bytes go through cat and back without a deadlock", big.len);
+
+	strbuf_reset(&out);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = wc;
+	cp.in_data = "";
+	cp.out_buf = &out;
+	tap_ok(run_collect(&cp) == 0 && atoi(out.buf) == 0, "empty in_data: end of file at once");
+
+	/* SIGPIPE is not ignored here: it would end this test */
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = ignore;
+	cp.in_data = big.buf;
+	cp.in_len = big.len;
+	tap_ok(run_collect(&cp) == 0, "a child that reads none of its input costs us no SIGPIPE");
+	strbuf_release(&out);
+	strbuf_release(&big);
+}
+
+static void test_separate_stderr(void)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, errout = STRBUF_INIT;
+	const char *both[] = { "sh", "-c", "echo out; echo err >&2; echo out2; exit 2", NULL };
+	const char *lots[] = { "sh", "-c", "yes | head -c 100000; yes e | head -c 50000 >&2", NULL };
+	int status;
+
+	cp.argv = both;
+	cp.out_buf = &out;
+	cp.err_buf = &errout;
+	status = run_collect(&cp);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 2, "its exit status comes back");
+	tap_is_str(out.buf, "out\nout2\n", "out_buf holds stdout alone");
+	tap_is_str(errout.buf, "err\n", "err_buf holds stderr alone");
+
+	strbuf_reset(&out);
+	strbuf_reset(&errout);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = both;
+	cp.err_buf = &errout;
+	run_collect(&cp);
+	tap_is_str(errout.buf, "err\n", "err_buf without out_buf: stderr collected, stdout dropped");
+
+	strbuf_reset(&errout);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = lots;
+	cp.out_buf = &out;
+	cp.err_buf = &errout;
+	cp.buf_max = 1000;
+	tap_ok(run_collect(&cp) == 0 && out.len == 1000 && errout.len == 1000,
+	       "buf_max keeps 1000 bytes of each, and the rest is read: no writer blocks");
+	strbuf_release(&out);
+	strbuf_release(&errout);
+}
+
+static void test_wait_collecting(void)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	const char *argv[] = { "sh", "-c", "echo a; sleep 0.3; echo b", NULL };
+	const char *hang[] = { "sh", "-c", "echo a; exec sleep 60", NULL };
+	int status = -1;
+
+	cp.argv = argv;
+	cp.out_buf = &out;
+	start_command(&cp, &err);
+	tap_is_int(wait_command_timeout(&cp, 100, &status), 1, "collecting, wait_command_timeout times out");
+	tap_is_str(out.buf, "a\n", "with what was written so far");
+	tap_is_int(wait_command_timeout(&cp, 5000, &status), 0, "then sees it exit");
+	tap_is_str(out.buf, "a\nb\n", "with all of it");
+
+	strbuf_reset(&out);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = hang;
+	cp.out_buf = &out;
+	start_command(&cp, &err);
+	wait_command_timeout(&cp, 100, &status);
+	status = stop_command(&cp, 1000);
+	tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM && cp.io == NULL,
+	       "stop_command stops a collecting child and frees its pipes");
+	tap_is_str(out.buf, "a\n", "what it wrote before stays");
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+/* ---- the program search ---- */
+
+/* dir/rctest-prog: a script that prints `says`, with mode. */
+static char *make_prog(const char *dir, const char *says, mode_t mode)
+{
+	char *path = path_join(dir, "rctest-prog");
+	char *text = xasprintf("#!/bin/sh\necho %s\n", says);
+
+	mkdir_p(dir, 0755);
+	write_file(path, text, strlen(text), mode);
+	free(text);
+	return path;
+}
+
+/* Run argv with cp's search; its stdout, or "error: MESSAGE". */
+static void run_searched(const char **argv, const struct program_search *s, struct strbuf *out)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	strbuf_reset(out);
+	cp.argv = argv;
+	cp.search = *s;
+	cp.out_buf = out;
+	if (start_command(&cp, &err) < 0)
+		strbuf_addf(out, "error: %s", err.buf);
+	else
+		finish_command(&cp, &(int){ 0 });
+	strbuf_release(&err);
+}
+
+static void test_find_program(void)
+{
+	char *d1 = tmp_path("d1"), *d2 = tmp_path("d2"), *dx = tmp_path("dx"), *dd = tmp_path("dd");
+	char *p1 = make_prog(d1, "d1", 0755), *p2 = make_prog(d2, "d2", 0755);
+	char *px = make_prog(dx, "dx", 0644), *sub = path_join(dd, "rctest-prog");
+	const char *b1[] = { d1, NULL }, *a2[] = { d2, NULL }, *bx[] = { dx, NULL };
+	const char *bdd[] = { dd, NULL };
+	const char *argv[] = { "rctest-prog", NULL };
+	struct strbuf out = STRBUF_INIT;
+	char *f, *path = xasprintf("%s:%s", d2, d1), *want;
+	char cwd[PATH_MAX];
+
+	mkdir_p(sub, 0755);
+	f = find_program("rctest-prog", &(struct program_search){ .before = b1, .after = a2 });
+	tap_is_str(f ? f : "(null)", p1, "find_program: before comes first");
+	free(f);
+	f = find_program("rctest-prog", &(struct program_search){ .after = a2 });
+	tap_is_str(f ? f : "(null)", p2, "find_program: after, when PATH has none");
+	free(f);
+	f = find_program("rctest-prog", &(struct program_search){ .path = path, .after = b1 });
+	tap_is_str(f ? f : "(null)", p2, "find_program: the PATH given, in its order, before after");
+	free(f);
+	f = find_program("rctest-prog", &(struct program_search){ .before = bx, .after = a2 });
+	tap_is_str(f ? f : "(null)", p2, "find_program: a file without execute permission is passed over");
+	free(f);
+	f = find_program("rctest-prog", &(struct program_search){ .before = bdd, .after = a2 });
+	tap_is_str(f ? f : "(null)", p2, "find_program: so is a directory of that name");
+	free(f);
+	errno = 0;
+	f = find_program("rctest-prog", &(struct program_search){ .before = bx, .no_path = 1 });
+	tap_ok(!f && errno == EACCES, "find_program: only one we may not run: NULL, EACCES");
+	errno = 0;
+	f = find_program("rctest-prog", &(struct program_search){ .no_path = 1 });
+	tap_ok(!f && errno == ENOENT, "find_program: nowhere to look: NULL, ENOENT");
+	f = find_program("rctest-no-such-program", NULL);
+	tap_ok(!f && errno == ENOENT, "find_program: not in PATH: NULL, ENOENT");
+	f = find_program(p1, NULL);
+	tap_is_str(f ? f : "(null)", p1, "find_program: a path is taken as it is");
+	free(f);
+	tap_ok(!find_program(px, NULL) && errno == EACCES, "find_program: unless it cannot run");
+	f = find_program("sh", NULL);
+	tap_ok(f && f[0] == '/', "find_program: sh, from our PATH: %s", f ? f : "(null)");
+	free(f);
+
+	/* relative and empty PATH entries are not the current directory */
+	if (getcwd(cwd, sizeof(cwd)) && chdir(d1) == 0) {
+		f = find_program("rctest-prog", &(struct program_search){ .path = ":.:d1" });
+		tap_ok(!f, "find_program: relative and empty PATH entries are skipped");
+		free(f);
+		if (chdir(cwd) < 0)
+			tap_diag("cannot return to '%s'", cwd);
+	}
+
+	run_searched(argv, &(struct program_search){ .before = b1, .after = a2 }, &out);
+	tap_is_str(out.buf, "d1\n", "start_command searches cp->search: before");
+	run_searched(argv, &(struct program_search){ .after = a2 }, &out);
+	tap_is_str(out.buf, "d2\n", "start_command searches cp->search: after PATH");
+	run_searched(argv, &(struct program_search){ .before = bx, .after = bdd }, &out);
+	want = xasprintf("error: cannot run 'rctest-prog': Permission denied");
+	tap_is_str(out.buf, want, "only a file it may not run: the error says so");
+	free(want);
+	want = xasprintf("error: cannot run 'rctest-prog': not found in %s, PATH or %s", dd, dd);
+	run_searched(argv, &(struct program_search){ .before = bdd, .after = bdd }, &out);
+	tap_is_str(out.buf, want, "not found: the error says where it looked");
+	free(want);
+	strbuf_release(&out);
+	free(path);
+	free(sub);
+	free(px);
+	free(p2);
+	free(p1);
+	free(dd);
+	free(dx);
+	free(d2);
+	free(d1);
+}
+
+static void test_program(void)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	const char *argv[] = { "rctest-name", "/proc/self/cmdline", NULL };
+
+	cp.argv = argv;
+	cp.program = "cat";
+	cp.out_buf = &out;
+	tap_ok(run_collect(&cp) == 0, "cp.program runs, searched in PATH");
+	tap_ok(out.len == 31 && !memcmp(out.buf, "rctest-name\0/proc/self/cmdline", 31),
+	       "with argv[0] as given");
+	strbuf_release(&out);
+}
+
+/* ---- detached ---- */
+
+/* Start argv detached, marked, its output into the file out (or /dev/null). */
+static int start_detached(struct child_process *cp, const char **argv, const char *mark,
+			  const char *out, struct strbuf *err)
+{
+	char *env = xasprintf("%s=%s", MARK, mark);
+	const char *envp[] = { env, "PATH=/usr/bin:/bin", NULL };
+	int r;
+
+	*cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp->argv = argv;
+	cp->env = envp;
+	cp->detach = 1;
+	cp->out = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	r = start_command(cp, err);
+	if (cp->out >= 0)
+		close(cp->out);
+	free(env);
+	return r;
+}
+
+/* Kill the marked processes, and reap them: they were re-parented to us. */
+static void kill_marked(const char *mark)
+{
+	pid_t *pids = NULL;
+	size_t nr = proc_find_by_env(MARK, mark, &pids);
+
+	for (size_t i = 0; i < nr; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	free(pids);
+}
+
+static void test_detach(void)
+{
+	struct child_process cp;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	const char *argv[] = { "sleep", "60", NULL };
+	const char *echo[] = { "sh", "-c", "echo detached", NULL };
+	char *mark = marker("detach"), *file = tmp_path("detached.out");
+	pid_t sid;
+
+	if (!tap_ok(start_detached(&cp, argv, mark, NULL, &err) == 0 && cp.pid > 0,
+		    "a detached sleep starts")) {
+		tap_diag("%s", err.buf);
+		goto out;
+	}
+	/* at once, not eventually: start_command returned after the exec */
+	tap_is_int((intmax_t)count_marked(mark), 1, "its environment is in place when start returns");
+	tap_ok(proc_alive(cp.pid, cp.start_time), "it is alive, with its start time, after our wait");
+	sid = (pid_t)stat_field(cp.pid, 6);
+	tap_ok(sid > 0 && sid != getsid(0) && sid != cp.pid,
+	       "in a session of its own, which it does not lead (no terminal can be its)");
+	tap_ok(stat_field(cp.pid, 4) != sid && stat_field(cp.pid, 4) != 0,
+	       "and its parent, the session's leader, is gone: it was re-parented");
+	tap_ok(finish_command(&cp, &(int){ 0 }) == -1 && errno == ECHILD &&
+	       stop_command(&cp, 0) == -1 && proc_alive(cp.pid, cp.start_time),
+	       "it is not ours to wait for or stop");
+	kill_marked(mark);
+
+	start_detached(&cp, echo, mark, file, &err);
+	for (int i = 0; i < 200 && !out.len; i++) {
+		sleep_ms(10);
+		strbuf_read_file(&out, file, 4096);
+	}
+	tap_is_str(out.buf, "detached\n", "its output goes to cp->out");
+
+	strbuf_reset(&err);
+	argv[0] = "/nonexistent-rctest/prog";
+	tap_ok(start_detached(&cp, argv, mark, NULL, &err) == -1 && cp.pid == 0,
+	       "a detached exec that fails fails start_command");
+	tap_is_str(err.buf, "cannot run '/nonexistent-rctest/prog': No such file or directory",
+		   "with the message from the pipe");
+	argv[0] = "sleep";
+	strbuf_reset(&err);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = argv;
+	cp.detach = 1;
+	cp.out_buf = &out;
+	tap_ok(start_command(&cp, &err) == -1 && strstr(err.buf, "detached with pipes to us"),
+	       "detached with pipes is refused: %s", err.buf);
+out:
+	kill_marked(mark);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	free(file);
+	free(mark);
+}
+
+/* A helper starts a marked, detached sleep and exits: the sleep stays. */
+static void test_detach_outlives(void)
+{
+	char *mark = marker("outlive");
+	pid_t helper = fork();
+	int status = -1;
+
+	if (!helper) {
+		struct child_process cp;
+		struct strbuf err = STRBUF_INIT;
+		const char *argv[] = { "sleep", "60", NULL };
+
+		_exit(start_detached(&cp, argv, mark, NULL, &err) == 0 ? 0 : 1);
+	}
+	waitpid(helper, &status, 0);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status), "a helper starts a detached sleep and exits");
+	sleep_ms(200);
+	tap_is_int((intmax_t)count_marked(mark), 1, "the detached sleep outlives it");
+	kill_marked(mark);
+	free(mark);
+}
+
+static void test_env_with(void)
+{
+	const char *set[] = { "RCTEST_NEW=1", "RCTEST_OLD=new", NULL };
+	char **env;
+	int new = 0, old = 0, path = 0;
+
+	setenv("RCTEST_OLD", "old", 1);
+	env = env_with(set);
+	for (char **e = env; *e; e++) {
+		new += !strcmp(*e, "RCTEST_NEW=1");
+		old += !strncmp(*e, "RCTEST_OLD=", 11) * (strcmp(*e, "RCTEST_OLD=new") ? 100 : 1);
+		path += !strncmp(*e, "PATH=", 5) && !strcmp(*e + 5, getenv("PATH"));
+	}
+	tap_ok(new == 1 && old == 1 && path == 1,
+	       "env_with: ours, a variable replaced, one added, each once");
+	unsetenv("RCTEST_OLD");
+	strv_free(env);
+}
+
 static int have_program(const char *name)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
@@ -670,6 +1054,14 @@ int main(void)
 	test_capture();
 	test_fds();
 	test_pdeathsig();
+	test_stdin_data();
+	test_separate_stderr();
+	test_wait_collecting();
+	test_find_program();
+	test_program();
+	test_detach();
+	test_detach_outlives();
+	test_env_with();
 	test_netns();
 	test_drop_privileges();
 	test_tail();
