@@ -10,6 +10,11 @@
  *
  * --check writes nothing: it compares with DIR, prints what differs, and
  * exits 1 on drift.
+ *
+ * --validate then checks every Kubernetes file rendered (written, or
+ * compared with --check) strictly against the shipped Kubernetes schema
+ * (cmd-check.c), and exits 1 when one is invalid; the files stay written,
+ * so the lines named can be looked at.
  */
 #include "cmd.h"
 #include "fsutil.h"
@@ -35,6 +40,8 @@ static const struct cmd_opt render_opts[] = {
 	{ "out", 'o', OPT_ARG, "DIR", "output directory (default: out/ENV_NAME)" },
 	{ "target", 't', OPT_ARG, "TARGET", "terraform, kubernetes or all (default)" },
 	{ "check", 0, 0, NULL, "compare with DIR instead of writing; exit 1 on drift" },
+	{ "validate", 0, 0, NULL, "check the Kubernetes files against the Kubernetes schema; "
+	  "exit 1 if one is invalid" },
 	{ NULL },
 };
 
@@ -232,6 +239,27 @@ static size_t check_target(const char *out, const char *name, const struct files
 
 /* --- the command ---------------------------------------------------------- */
 
+/* Every rendered Kubernetes file, named as it is (or would be) in `out`. */
+static enum cmd_result validate_all(const struct env_model *m, const char *out,
+				    const struct fileset *fs)
+{
+	struct k8s_check kc;
+
+	if (k8s_check_init(&kc, NULL, m->file) < 0)
+		return CMD_USAGE;
+	for (size_t i = 0; i < fs->nr; i++) {
+		const struct rfile *f = &fs->v[i];
+		char *path;
+
+		if (strncmp(f->path, "kubernetes/", 11))
+			continue;
+		path = path_join(out, f->path);
+		k8s_check_text(&kc, path, f->data, f->len);
+		free(path);
+	}
+	return k8s_check_finish(&kc);
+}
+
 static int render_all(const struct env_model *m, const char *datadir, unsigned targets,
 		      struct fileset *fs)
 {
@@ -280,6 +308,12 @@ static enum cmd_result write_all(const struct env_model *m, const char *out, uns
 	return CMD_OK;
 }
 
+/* Of a drift check and a validation, the result that says most. */
+static enum cmd_result worse(enum cmd_result a, enum cmd_result b)
+{
+	return a == CMD_OK ? b : b == CMD_USAGE ? b : a;
+}
+
 static enum cmd_result cmd_render_exec(struct cmd_ctx *ctx)
 {
 	const struct env_model *m = ctx->model;
@@ -288,6 +322,7 @@ static enum cmd_result cmd_render_exec(struct cmd_ctx *ctx)
 	char *out, *datadir = NULL;
 	unsigned targets = 0;
 	enum cmd_result res = CMD_USAGE;
+	int validate = cmd_flag(ctx, "validate");
 	static char detail[64];
 
 	if (parse_target(cmd_opt(ctx, "target"), &targets) < 0)
@@ -316,6 +351,8 @@ static enum cmd_result cmd_render_exec(struct cmd_ctx *ctx)
 			 cmd_opt(ctx, "target") : "all");
 		ctx->audit_detail = detail;
 	}
+	if (validate && (res == CMD_OK || cmd_flag(ctx, "check")))
+		res = worse(res, validate_all(m, out, &fs));
 done:
 	fileset_release(&fs);
 	strbuf_release(&err);
@@ -327,12 +364,13 @@ done:
 const struct cmd_entry cmd_render_entry = {
 	.name = "render",
 	.args = "ENV_FILE [--branch B] [--commit C] [--out DIR] "
-		"[--target terraform|kubernetes|all] [--check]",
+		"[--target terraform|kubernetes|all] [--check] [--validate]",
 	.summary = "render the Terraform and Kubernetes output of a definition",
 	.help = "Writes DIR/terraform (a root module, main.tf.json, with the modules it\n"
 		"calls) and DIR/kubernetes/REGION (manifests and a kustomization.yaml).\n"
 		"The same input always gives byte-identical output. A failed render\n"
-		"leaves DIR as it was.",
+		"leaves DIR as it was. --validate checks the Kubernetes files strictly\n"
+		"against the Kubernetes 1.36 schema, as 'provisioner check' does.",
 	.flags = CMD_NEEDS_ENV | CMD_AUDIT,
 	.opts = render_opts,
 	.min_args = 1, .max_args = 1,

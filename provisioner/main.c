@@ -22,6 +22,7 @@
 
 static const struct cmd_entry *const commands[] = {
 	&cmd_render_entry,
+	&cmd_check_entry,
 	&cmd_validate_entry,
 	&cmd_name_entry,
 	&cmd_show_entry,
