@@ -464,7 +464,7 @@ void sv_check(struct sv_ctx *c, const json_t *s, const struct sy_node *n)
 	if (!type && json_object_get(s, "properties"))
 		type = "object";
 	if (!type)
-		return;
+		type = "";
 	if (!strcmp(type, "object"))
 		ok = check_object(c, s, n);
 	else if (!strcmp(type, "array"))

@@ -9,7 +9,7 @@
  * additionalProperties (a schema for the values of a map, or true/false),
  * required, enum, items, the formats date-time (RFC 3339) and byte
  * (base64), and the int32/int64 ranges. A schema with neither type nor
- * properties admits anything.
+ * properties admits a value of any type (an enum still applies).
  *
  * What a schema language adds goes through a `struct sv_dialect`: which
  * objects admit unknown fields, the types it checks by itself, checks that
