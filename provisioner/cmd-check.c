@@ -22,7 +22,6 @@
 #include "usage.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
