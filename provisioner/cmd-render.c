@@ -10,6 +10,11 @@
  *
  * --check writes nothing: it compares with DIR, prints what differs, and
  * exits 1 on drift.
+ *
+ * --validate then checks every Kubernetes file rendered (written, or
+ * compared with --check) strictly against the shipped Kubernetes schema
+ * (cmd-check.c), and exits 1 when one is invalid; the files stay written,
+ * so the lines named can be looked at.
  */
 #include "cmd.h"
 #include "fsutil.h"
@@ -38,7 +43,7 @@ static const unsigned target_bits[] = {
 
 static struct {
 	const char *out;
-	int target, check;
+	int target, check, validate;
 } opt;
 
 static const struct cli_option render_options[] = {
@@ -47,6 +52,8 @@ static const struct cli_option render_options[] = {
 	OPT_CHOICE('t', "target", &opt.target, "TARGET", "terraform, kubernetes or all (default)",
 		   target_names),
 	OPT_BOOL(0, "check", &opt.check, "compare with DIR instead of writing; exit 1 on drift"),
+	OPT_BOOL(0, "validate", &opt.validate, "check the Kubernetes files against the Kubernetes "
+		 "schema; exit 1 if one is invalid"),
 	OPT_END(),
 };
 
@@ -231,6 +238,27 @@ static size_t check_target(const char *out, const char *name, const struct files
 
 /* --- the command ---------------------------------------------------------- */
 
+/* Every rendered Kubernetes file, named as it is (or would be) in `out`. */
+static enum cli_result validate_all(const struct env_model *m, const char *out,
+				    const struct fileset *fs)
+{
+	struct k8s_check kc;
+
+	if (k8s_check_init(&kc, NULL, m->file) < 0)
+		return CLI_USAGE;
+	for (size_t i = 0; i < fs->nr; i++) {
+		const struct rfile *f = &fs->v[i];
+		char *path;
+
+		if (strncmp(f->path, "kubernetes/", 11))
+			continue;
+		path = path_join(out, f->path);
+		k8s_check_text(&kc, path, f->data, f->len);
+		free(path);
+	}
+	return k8s_check_finish(&kc);
+}
+
 static int render_all(const struct env_model *m, const char *datadir, unsigned targets,
 		      struct fileset *fs)
 {
@@ -279,6 +307,12 @@ static enum cli_result write_all(const struct env_model *m, const char *out, uns
 	return CLI_OK;
 }
 
+/* Of a drift check and a validation, the result that says most. */
+static enum cli_result worse(enum cli_result a, enum cli_result b)
+{
+	return a == CLI_OK ? b : b == CLI_USAGE ? b : a;
+}
+
 static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 {
 	const struct env_model *m = cmd_model(ctx);
@@ -312,6 +346,8 @@ static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 		snprintf(detail, sizeof(detail), "target=%s", target_names[opt.target]);
 		cmd_data(ctx)->audit_detail = detail;
 	}
+	if (opt.validate && (res == CLI_OK || opt.check))
+		res = worse(res, validate_all(m, out, &fs));
 done:
 	fileset_release(&fs);
 	strbuf_release(&err);
@@ -323,12 +359,13 @@ done:
 const struct cli_cmd cmd_render_entry = {
 	.name = "render",
 	.args = "ENV_FILE [--branch B] [--commit C] [--out DIR] "
-		"[--target terraform|kubernetes|all] [--check]",
+		"[--target terraform|kubernetes|all] [--check] [--validate]",
 	.summary = "render the Terraform and Kubernetes output of a definition",
 	.help = "Writes DIR/terraform (a root module, main.tf.json, with the modules it\n"
 		"calls) and DIR/kubernetes/REGION (manifests and a kustomization.yaml).\n"
 		"The same input always gives byte-identical output. A failed render\n"
-		"leaves DIR as it was.",
+		"leaves DIR as it was. --validate checks the Kubernetes files strictly\n"
+		"against the Kubernetes 1.36 schema, as 'provisioner check' does.",
 	.flags = CMD_NEEDS_ENV | CMD_AUDIT,
 	.options = render_options,
 	.min_args = 1, .max_args = 1,

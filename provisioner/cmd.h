@@ -50,6 +50,7 @@ extern const struct cli_cmd cmd_status_entry;
 extern const struct cli_cmd cmd_list_entry;
 extern const struct cli_cmd cmd_logs_entry;
 extern const struct cli_cmd cmd_supervise_entry;
+extern const struct cli_cmd cmd_check_entry;
 
 /* An environment named on the command line: its name, or a definition file (loaded for its name). */
 char *rt_resolve_name(const char *arg);
@@ -58,6 +59,26 @@ char *rt_resolve_name(const char *arg);
 void cmd_dump_json(json_t *doc);
 /* The names of the environments under `state` (an empty list if none). */
 char **cmd_env_names(const char *state, size_t *nr);
+
+/*
+ * Strict Kubernetes validation, for `check` and `render --validate`
+ * (cmd-check.c): init, then one k8s_check_text() per file (its problems
+ * are printed), then k8s_check_finish() prints the summary, releases and
+ * says how it went: CLI_OK, CLI_FAILED (a problem) or CLI_USAGE (a file
+ * was unreadable: the caller counts those in `unreadable`).
+ */
+struct k8s_check {
+	struct k8s_schema *schema;
+	size_t files, bad_files, objects, problems, unreadable;
+};
+/*
+ * The schema is `schema`, else $K8S_SCHEMA, else the one shipped in the
+ * data directory found from the file `near` (see find_datadir()).
+ * -1 (reported) when it cannot be loaded.
+ */
+int k8s_check_init(struct k8s_check *kc, const char *schema, const char *near);
+void k8s_check_text(struct k8s_check *kc, const char *file, const char *buf, size_t len);
+enum cli_result k8s_check_finish(struct k8s_check *kc);
 
 /* --branch and --commit, which every command that loads a definition accepts. */
 extern const char *cmd_branch, *cmd_commit;

@@ -21,6 +21,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cmd_render_entry,
+	&cmd_check_entry,
 	&cmd_validate_entry,
 	&cmd_name_entry,
 	&cmd_show_entry,

@@ -11,8 +11,7 @@ set -u
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD_DIR=$(cd "${BUILD_DIR:-$SOURCE_DIR/build-test}" 2>/dev/null && pwd || echo "${BUILD_DIR:-$SOURCE_DIR/build-test}")
 PROVISIONER=${PROVISIONER:-$BUILD_DIR/provisioner/provisioner}
-K8S_VALIDATE=${K8S_VALIDATE:-$BUILD_DIR/tests/k8s-validate}
-K8S_SCHEMA=${K8S_SCHEMA:-$SOURCE_DIR/../shared/k8s-openapi/definitions.json}
+K8S_SCHEMA=${K8S_SCHEMA:-$SOURCE_DIR/k8s/schemas/kubernetes-1.36/definitions.json}
 export K8S_SCHEMA
 
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/provisioner-test.XXXXXX")

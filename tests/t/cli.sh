@@ -32,6 +32,7 @@ ok "show -o json is JSON" sh -c "'$P' show '$ENV' -b main -c $COMMIT -o json | p
 LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}
 # PROGRAM COMMAND [hidden]
 commands="provisioner render
+provisioner check
 provisioner validate
 provisioner name
 provisioner show

@@ -1,18 +1,14 @@
 /*
  * Unit tests for `loadtest render-job` (loadtest/job.c): the rendered
  * ConfigMap, claim and indexed Job for 1 to 1000 copies, checked by the
- * strict validator (tests/tools/k8s-validate.c) against the Kubernetes
- * schema and read back for what matters (the shard argument, the mounted
- * scenario, no credentials), determinism, and every refusal.
- *
- * K8S_VALIDATE (the validator's path) and K8S_SCHEMA_DEFAULT come from
- * the build; $K8S_SCHEMA overrides the schema. Without either, the schema
- * checks are skipped and say why.
+ * strict validator (lib/schema-k8s.h) against the Kubernetes schema the
+ * repository ships ($K8S_SCHEMA overrides it) and read back for what
+ * matters (the shard argument, the mounted scenario, no credentials),
+ * determinism, and every refusal.
  */
 #include "diag.h"
-#include "fsutil.h"
 #include "job.h"
-#include "run-command.h"
+#include "schema-k8s.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "xalloc.h"
@@ -21,7 +17,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char slo[] =
 	"target: https://127.0.0.1:8443\n"
@@ -51,9 +46,7 @@ static const struct job_file files[] = {
 	{ "blob.bin", binary, 3 },
 };
 
-static char *tmpdir;
-static const char *validator;   /* NULL: skip schema checks, for the reason in skip_why */
-static char skip_why[256];
+static struct k8s_schema *schema;
 
 static struct job_opts base_opts(unsigned parallel)
 {
@@ -145,25 +138,18 @@ static int render(const struct job_opts *o, struct strbuf *out)
 /* One check: the validator passes every document of `text`. */
 static void check_schema(const char *text, const char *what)
 {
-	char *path = xasprintf("%s/job.yaml", tmpdir);
-	const char *schema = getenv("K8S_SCHEMA") ? getenv("K8S_SCHEMA") : K8S_SCHEMA_DEFAULT;
-	const char *argv[] = { validator, "--schema", schema, path, NULL };
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int rc;
+	struct k8s_counts n = { 0 };
+	struct diag d = DIAG_INIT;
+	int rc = k8s_validate(schema, "job.yaml", text, strlen(text), &n, &d);
 
-	if (!validator) {
-		tap_skip(skip_why, "%s: k8s-validate", what);
-		free(path);
-		return;
+	if (!tap_ok(rc == 0 && n.objects >= 2, "%s: every document passes strict validation", what)) {
+		struct strbuf sb = STRBUF_INIT;
+
+		diag_format(&d, &sb, NULL);
+		tap_diag("rc %d, %zu objects: %s", rc, n.objects, sb.buf);
+		strbuf_release(&sb);
 	}
-	unlink(path);
-	rc = write_file(path, text, strlen(text), 0600) < 0 ? -1 :
-	     run_command_capture(argv, &out, 60000, &err);
-	if (!tap_ok(rc == 0, "%s: k8s-validate passes every document", what))
-		tap_diag("exit %d: %s%s", rc, out.buf, err.buf);
-	strbuf_release(&out);
-	strbuf_release(&err);
-	free(path);
+	diag_release(&d);
 }
 
 static json_t *expected_args(const struct job_opts *o, const char *name)
@@ -521,32 +507,26 @@ static void test_errors(void)
 	}
 }
 
-static void find_validator(void)
+static struct k8s_schema *load_schema(void)
 {
-	const char *schema = getenv("K8S_SCHEMA") ? getenv("K8S_SCHEMA") : K8S_SCHEMA_DEFAULT;
+	const char *path = getenv("K8S_SCHEMA");
+	struct strbuf err = STRBUF_INIT;
+	struct k8s_schema *sc;
 
-#ifdef K8S_VALIDATE
-	validator = K8S_VALIDATE;
-#endif
-	if (!validator || access(validator, X_OK))
-		snprintf(skip_why, sizeof(skip_why), "k8s-validate was not built");
-	else if (access(schema, R_OK))
-		snprintf(skip_why, sizeof(skip_why), "no Kubernetes schema at %s (set K8S_SCHEMA)", schema);
-	else
-		return;
-	validator = NULL;
+	if (!path || !*path)
+		path = SOURCE_DIR "/" K8S_SCHEMA_FILE;
+	sc = k8s_schema_load(path, &err);
+	if (!sc)
+		printf("Bail out! %s\n", err.buf);
+	strbuf_release(&err);
+	return sc;
 }
 
 int main(void)
 {
-	char tmpl[] = "/tmp/test-job.XXXXXX";
-
-	tmpdir = mkdtemp(tmpl);
-	if (!tmpdir) {
-		printf("Bail out! cannot make a temporary directory\n");
+	schema = load_schema();
+	if (!schema)
 		return 1;
-	}
-	find_validator();
 	test_variants();
 	test_determinism();
 	test_pod();
@@ -555,6 +535,6 @@ int main(void)
 	test_files();
 	test_no_credentials();
 	test_errors();
-	rm_rf(tmpdir);
+	k8s_schema_free(schema);
 	return tap_done();
 }
