@@ -3,7 +3,8 @@
  * documents built here with jansson and lib/hist (two scenarios over 30
  * seconds, no requests at all, a hostile target, one second, an hour,
  * absurd numbers, the wrong types, a ramp with its planned rate, errors by
- * kind), each page checked for its plots, its
+ * kind and by status code, a spike in the first second, an interrupted
+ * run), each page checked for its plots, its
  * escaping, the absence of scripts and of nan/inf, and - when xmllint is
  * installed - for errors as HTML and for well-formedness as XML.
  */
@@ -161,6 +162,39 @@ static void add_kinds(json_t *timeline)
 			json_object_set_new(e, "error_kinds", json_pack("{s:I, s:I}",
 				"connect", (json_int_t)2, "status_5xx", errs - 2));
 	}
+}
+
+/* Each second's errors by status code: 401 and 429, and in one second a 503 too. */
+static void add_codes(json_t *timeline)
+{
+	for (size_t i = 0; i < json_array_size(timeline); i++) {
+		json_t *e = json_array_get(timeline, i);
+		json_int_t errs = json_integer_value(json_object_get(e, "errors"));
+
+		if (errs <= 0)
+			continue;
+		json_object_set_new(e, "error_kinds", json_pack("{s:I, s:I}", "status_4xx", errs - 1,
+								"status_5xx", (json_int_t)1));
+		json_object_set_new(e, "error_codes", json_pack("{s:I, s:I, s:I}", "401", (json_int_t)2,
+								"429", errs - 3, "503", (json_int_t)1));
+	}
+}
+
+/* The first second 100 times slower than usual: a spike. */
+static void add_spike(json_t *timeline)
+{
+	json_t *e = json_array_get(timeline, 0);
+
+	for (size_t j = 0; j < 4; j++) {
+		static const char *const keys[] = { "p50_us", "p90_us", "p99_us", "max_us" };
+
+		json_object_set_new(e, keys[j], json_real(json_number_value(json_object_get(e, keys[j])) * 100));
+	}
+}
+
+static void no_decoration(json_t *timeline)
+{
+	(void)timeline;
 }
 
 /* ---- checks ---- */
@@ -546,6 +580,79 @@ static void test_error_kinds(void)
 	json_decref(r);
 }
 
+static void test_error_codes(void)
+{
+	json_t *s, *r = one_open_scenario("codes", 250, 10, add_codes, &s);
+	char *page, *errs;
+
+	json_object_set_new(r, "status_codes", json_pack("{s:i, s:i, s:i, s:i}", "200", 4990,
+							 "401", 4, "429", 4, "503", 2));
+	json_object_set_new(r, "error_examples", json_pack("{s:s, s:s}", "status_401",
+		"Unauthorized: {\"error\":\"bad <token>\"}", "status_429", "Too Many Requests"));
+	json_object_set_new(s, "status_codes", json_deep_copy(json_object_get(r, "status_codes")));
+	page = check_page("error codes", r, 4);
+	errs = plot_of(page, "codes: Errors and dropped requests over time");
+	tap_ok(strstr(errs, ">401</text>") && strstr(errs, ">429</text>") && strstr(errs, ">503</text>"),
+	       "each status code has a line and a legend");
+	tap_ok(!strstr(errs, ">4xx</text>") && !strstr(errs, ">5xx</text>") && !strstr(errs, ">other</text>"),
+	       "not the classes too, and nothing left over");
+	tap_ok(strstr(errs, "<g class=\"c5\"><title>401") && strstr(errs, "<g class=\"c5 dash\"><title>429") &&
+	       strstr(errs, "<g class=\"c3\"><title>503"), "4xx in one colour, 5xx in another, told apart by dashes");
+	tap_ok(strstr(errs, "second 4: 5 errors/s (401 2, 429 2, 503 1)") != NULL,
+	       "the tooltip splits the second by code");
+	tap_ok(strstr(errs, "errors by kind and status code") != NULL, "the note says so");
+	tap_ok(strstr(page, "<code>status_401</code></td><td>4</td><td class=\"l\">"
+			    "Unauthorized: {&quot;error&quot;:&quot;bad &lt;token&gt;&quot;}</td>") &&
+	       strstr(page, "<code>status_503</code></td><td>2</td><td class=\"l\">\xe2\x80\x93</td>"),
+	       "a table of the errors by code, with the first answer of each (escaped)");
+	tap_ok(strstr(page, "status_401 4, status_429 4, status_503 2") != NULL,
+	       "the scenario table counts errors by code");
+	free(errs);
+	free(page);
+	json_decref(s);
+	json_decref(r);
+}
+
+static void test_spike(void)
+{
+	json_t *s, *r = one_open_scenario("spike", 250, 0, add_spike, &s);
+	char *page, *lat;
+
+	page = check_page("a spike in the first second", r, 3);
+	lat = plot_of(page, "spike: Latency percentiles over time");
+	tap_ok(strstr(lat, "latency (linear scale, cut)") && !strstr(lat, "log scale"),
+	       "a linear axis cut above the spike, not a log one");
+	/* the rest reach 38.4 ms (max, every tenth second): cut at twice that, 100 ms once rounded */
+	tap_ok(strstr(lat, ">100 ms</text>") && !strstr(lat, ">120 ms</text>"),
+	       "the axis ends at twice what the rest reach");
+	tap_is_int((intmax_t)count(lat, ", off the scale</title></path>"), 3,
+		   "the three points of the spike above it are marked (its p50, 80 ms, is within)");
+	tap_ok(strstr(lat, "second 1: max 480 ms, off the scale") != NULL, "saying their value");
+	tap_ok(strstr(lat, "3 above the axis (\xe2\x96\xb2), up to 480 ms") != NULL, "and the note says so");
+	free(lat);
+	free(page);
+	json_decref(s);
+	json_decref(r);
+}
+
+static void test_partial(void)
+{
+	json_t *s, *r = one_open_scenario("partial", 250, 0, no_decoration, &s);
+	char *page;
+
+	json_object_set_new(r, "interrupted", json_true());
+	json_object_set_new(r, "stopped", json_string("every TLS handshake failed: <reason>"));
+	page = check_page("an interrupted run", r, 3);
+	tap_ok(strstr(page, "<p class=\"partial\"><strong>Interrupted</strong> after 20 s: the figures are "
+			    "of the part that ran.</p>") != NULL, "an interrupted run says so");
+	tap_ok(strstr(page, "<strong>Stopped early</strong>: every TLS handshake failed: &lt;reason&gt;.")
+	       != NULL, "and a run the engine stopped says why");
+	tap_ok(strstr(page, "class=\"partial\"") < strstr(page, "<h2>Summary</h2>"), "before any figure");
+	free(page);
+	json_decref(s);
+	json_decref(r);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test-report-html.XXXXXX";
@@ -564,6 +671,9 @@ int main(void)
 	test_wrong_types();
 	test_ramp();
 	test_error_kinds();
+	test_error_codes();
+	test_spike();
+	test_partial();
 	rmdir(tmpdir);
 	return tap_done();
 }
