@@ -130,8 +130,14 @@ static void late_summary(struct strbuf *out, const json_t *o, double conns)
 	strbuf_addf(out, "\n    late      %.0f of %.0f sends (%.2g%%) went out over 1 ms after their "
 		    "planned time, at worst ", late, sends, sends > 0 ? late / sends * 100 : 0);
 	format_latency_us(out, num(o, "late_max_us"));
-	if (waited < LATE_WARN_MIN || waited < sends * LATE_WARN_SHARE)
+	if (waited < LATE_WARN_MIN || waited < sends * LATE_WARN_SHARE) {
+		if (waited > 0)
+			strbuf_addf(out, ";\n              only %.0f of them for want of a connection", waited);
+		else if (json_is_object(pool))
+			strbuf_addstr(out, ";\n              none for want of a connection: loadtest itself ran "
+				      "behind (a busy machine?)");
 		return;
+	}
 	strbuf_addf(out, "\n              %.0f of them waited for a connection: all ", waited);
 	if (conns > 0)
 		strbuf_addf(out, "%.0f ", conns);
