@@ -48,7 +48,8 @@ struct conn {
 
 /* What the threads of one engine_run() share, besides their scenarios. */
 struct shared {
-	volatile sig_atomic_t halt;        /* stop every thread now */
+	volatile sig_atomic_t halt;        /* stop every thread now: not every thread could
+					    * start, or every TLS handshake fails */
 	uint64_t tls_ok;                   /* TLS handshakes that succeeded (atomics) */
 	const char *stopped;               /* why the engine stopped by itself (atomics) */
 };
@@ -69,7 +70,7 @@ struct worker {
 	uint64_t issued, planned;          /* open: intended sends handled, in all */
 	uint64_t waited_to;                /* open: sends before this one found no connection free */
 	uint64_t in_flight;
-	double answer_s;                   /* open: send to whole answer, summed */
+	double answer_s;                   /* send to whole answer, summed (for pool.needed) */
 	unsigned tls_fails;                /* TLS handshakes that failed verification alike, */
 	const char *tls_why;               /* the same way as this, */
 	int tls_mixed;                     /* unless one failed otherwise or succeeded */
@@ -81,8 +82,6 @@ struct worker {
 	struct tl_sec cur;
 	uint64_t cur_idx;
 	volatile sig_atomic_t *stop;       /* the caller's: a signal arrived */
-	volatile sig_atomic_t *halt;       /* the engine's: could not start every thread, or
-					    * every TLS handshake fails */
 	struct shared *sh;
 	uint64_t progress_requests;        /* read by the progress line (atomics) */
 	uint64_t progress_errors;
@@ -686,7 +685,7 @@ static int finished(struct worker *w, uint64_t now)
 	 * never due */
 	while (w->sr->model.open && w->issued < w->planned && intended_at(w, w->issued) <= now)
 		drop(w, now, intended_at(w, w->issued++));
-	return w->in_flight == 0 || now >= w->end_ns + w->sr->timeout_ns || *w->stop || *w->halt;
+	return w->in_flight == 0 || now >= w->end_ns + w->sr->timeout_ns || *w->stop || w->sh->halt;
 }
 
 /* The drain ran out: what is still in flight timed out (unless stopped). */
@@ -697,7 +696,7 @@ static void give_up_in_flight(struct worker *w, uint64_t now)
 
 		if (c->state < C_WRITING)
 			continue;
-		if (*w->stop || *w->halt)
+		if (*w->stop || w->sh->halt)
 			conn_close(w, c, now, 1);
 		else
 			conn_fail(w, c, now, ERR_TIMEOUT, "no whole answer by the end of the run");
@@ -716,7 +715,7 @@ static void loop(struct worker *w)
 		struct timespec ts = { .tv_sec = (time_t)(s / NS), .tv_nsec = (long)(s % NS) };
 		int n = epoll_pwait2(w->epfd, ev, 256, &ts, NULL);
 
-		if ((*w->stop || *w->halt) && w->stop_ns > now)
+		if ((*w->stop || w->sh->halt) && w->stop_ns > now)
 			w->stop_ns = now;
 		for (int i = 0; i < n; i++)
 			conn_event(w, ev[i].data.ptr, ev[i].events);
@@ -890,7 +889,6 @@ int engine_run(struct scenario_run *runs, size_t nr, const struct engine_opts *o
 		ws[k].stop_ns = UINT64_MAX;
 		ws[k].last_scan = start;
 		ws[k].stop = o->stop ? o->stop : &never;
-		ws[k].halt = &sh.halt;
 		ws[k].sh = &sh;
 	}
 	for (k = 0; k < nw; k++, started++)
