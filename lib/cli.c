@@ -420,7 +420,11 @@ int cli_opt_duration(const struct cli_option *opt, const char *arg, struct strbu
 	uint64_t ms = 0;
 
 	if (parse_duration_ms(arg, &ms, &reason) < 0) {
-		strbuf_addstr(why, reason);
+		/* "-d 5": say what to write, not only what is wrong */
+		if (*arg && strspn(arg, "0123456789") == strlen(arg))
+			strbuf_addf(why, "a duration needs a unit, e.g. %ss", arg);
+		else
+			strbuf_addstr(why, reason);
 		return -1;
 	}
 	if (!ms) {
@@ -660,4 +664,31 @@ void cli_progress(const char *fmt, ...)
 void cli_progress_done(void)
 {
 	fputs("\r\033[K", stderr);
+}
+
+/* --- colour -------------------------------------------------------------------- */
+
+int cli_colour_wanted(int fd)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	/* https://no-color.org: set and not empty turns colour off */
+	if (no && *no)
+		return 0;
+	if (term && !strcmp(term, "dumb"))
+		return 0;
+	return isatty(fd);
+}
+
+void cli_add_coloured(struct strbuf *sb, int on, enum cli_colour c, const char *text)
+{
+	static const char *const sgr[] = {
+		[CLI_RED] = "\033[1;31m", [CLI_GREEN] = "\033[32m", [CLI_YELLOW] = "\033[1;33m",
+	};
+
+	if (on)
+		strbuf_addstr(sb, sgr[c]);
+	strbuf_addstr(sb, text);
+	if (on)
+		strbuf_addstr(sb, "\033[0m");
 }

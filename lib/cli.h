@@ -193,4 +193,15 @@ int cli_progress_wanted(int off);
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
 
+/*
+ * Colour: only on a terminal, and not when NO_COLOR is set to anything
+ * (https://no-color.org) or TERM is "dumb". Decide once per stream with
+ * cli_colour_wanted(fd) and pass the answer down, so that text made for
+ * a file (a report, JUnit's system-out) never holds escape sequences.
+ */
+enum cli_colour { CLI_RED, CLI_GREEN, CLI_YELLOW };
+int cli_colour_wanted(int fd);
+/* `text`, in colour `c` when `on` */
+void cli_add_coloured(struct strbuf *sb, int on, enum cli_colour c, const char *text);
+
 #endif

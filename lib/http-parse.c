@@ -26,6 +26,29 @@ void hp_init(struct hp *p, int head)
 	p->nr_headers = 0;
 	p->error = NULL;
 	p->line_len = 0;
+	p->excerpt_len = 0;
+}
+
+/* Keep the start of an error's reason and body (see excerpt in http-parse.h). */
+static void keep(struct hp *p, const char *s, size_t n)
+{
+	size_t room = HP_EXCERPT - p->excerpt_len;
+
+	if (p->status < 400 || !n || !room)
+		return;
+	memcpy(p->excerpt + p->excerpt_len, s, n < room ? n : room);
+	p->excerpt_len += n < room ? n : room;
+}
+
+/* Body bytes at s (n of them, of which what is left of the body or chunk). */
+static void keep_body(struct hp *p, const char *s, size_t n)
+{
+	if (p->state != HP_BODY_EOF && n > p->remaining)
+		n = (size_t)p->remaining;
+	/* after the reason phrase, a separator */
+	if (p->status >= 400 && n && p->body_bytes == 0 && p->excerpt_len)
+		keep(p, ": ", 2);
+	keep(p, s, n);
 }
 
 static int parse_status(struct hp *p, const char *s, size_t n)
@@ -40,6 +63,9 @@ static int parse_status(struct hp *p, const char *s, size_t n)
 		return fail(p, "malformed status line");
 	code = (unsigned)(s[9] - '0') * 100 + (unsigned)(s[10] - '0') * 10 + (unsigned)(s[11] - '0');
 	p->status = code;
+	p->excerpt_len = 0;
+	if (n > 13)
+		keep(p, s + 13, n - 13);
 	p->http10 = s[7] == '0';
 	p->close = p->http10;
 	p->state = HP_HEADER;
@@ -255,16 +281,19 @@ ssize_t hp_feed(struct hp *p, const char *buf, size_t len)
 		case HP_ERROR:
 			return -1;
 		case HP_BODY:
+			keep_body(p, buf + off, len - off);
 			off += skip_body(p, len - off);
 			if (!p->remaining)
 				p->state = HP_DONE;
 			continue;
 		case HP_CHUNK_DATA:
+			keep_body(p, buf + off, len - off);
 			off += skip_body(p, len - off);
 			if (!p->remaining)
 				p->state = HP_CHUNK_END;
 			continue;
 		case HP_BODY_EOF:
+			keep_body(p, buf + off, len - off);
 			p->body_bytes += len - off;
 			return (ssize_t)len;
 		default:

@@ -23,6 +23,7 @@
 #define HP_MAX_LINE 8192
 #define HP_MAX_HEADER_BYTES 65536
 #define HP_MAX_HEADERS 256
+#define HP_EXCERPT 80               /* bytes of an error's reason phrase and body kept */
 
 enum hp_state {
 	HP_STATUS, HP_HEADER, HP_BODY, HP_BODY_EOF, HP_CHUNK_SIZE, HP_CHUNK_DATA,
@@ -43,6 +44,14 @@ struct hp {
 	size_t header_bytes;
 	unsigned nr_headers;
 	const char *error;           /* static reason, in HP_ERROR */
+	/*
+	 * For a final status of 400 or more, what says why: the reason
+	 * phrase, then ": " and the first bytes of the body, at most
+	 * HP_EXCERPT bytes in all, raw (not NUL-terminated, maybe cut in the
+	 * middle of a character). Empty for other statuses.
+	 */
+	size_t excerpt_len;
+	char excerpt[HP_EXCERPT];
 	size_t line_len;
 	char line[HP_MAX_LINE];
 };

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,49 @@ void strbuf_add_quoted(struct strbuf *sb, const char *s)
 		}
 	}
 	strbuf_addch(sb, '"');
+}
+
+/* The length of the well-formed UTF-8 sequence at s (of n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	uint32_t cp;
+
+	if (!len || s[0] > 0xf4 || len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if (cp < (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void strbuf_add_line(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t u = p[i] >= 0x80 ? utf8_len(p + i, len - i) : 0;
+
+		if (u) {
+			strbuf_add(sb, s + i, u);
+			i += u;
+			continue;
+		}
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+			if (sb->len && sb->buf[sb->len - 1] != ' ')
+				strbuf_addch(sb, ' ');
+		} else {
+			strbuf_addch(sb, p[i] < 0x20 || p[i] >= 0x7f ? '?' : p[i]);
+		}
+		i++;
+	}
 }
 
 void strbuf_rtrim(struct strbuf *sb)

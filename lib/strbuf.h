@@ -45,6 +45,13 @@ void strbuf_add_quoted(struct strbuf *sb, const char *s);
 void strbuf_rtrim(struct strbuf *sb);
 
 /*
+ * Append `len` bytes of untrusted text (what a server sent) as one line of
+ * valid UTF-8: each run of white space becomes one space, other control
+ * characters and bytes that are not well-formed UTF-8 become '?'.
+ */
+void strbuf_add_line(struct strbuf *sb, const char *s, size_t len);
+
+/*
  * Read the whole file at `path`, refusing files larger than `max` bytes.
  * Returns 0, or -1 with errno set (EFBIG when too large).
  */

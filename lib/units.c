@@ -97,7 +97,8 @@ int parse_duration_ms(const char *s, uint64_t *ms, const char **why)
 		s += n;
 		u = match_unit(duration_units, ARRAY_SIZE(duration_units), s, &ul);
 		if (!u || !ul) {
-			*why = "a duration needs a unit: ms, s, m, h or d";
+			*why = *s ? "unknown duration unit (use ms, s, m, h or d)"
+				  : "a duration needs a unit: ms, s, m, h or d";
 			return -1;
 		}
 		s += ul;
@@ -194,7 +195,7 @@ int parse_rate_per_min(const char *s, uint64_t *rpm, const char **why)
 	}
 	u = match_unit(rate_units, ARRAY_SIZE(rate_units), s + n, &ul);
 	if (!u || !ul || s[n + ul]) {
-		*why = "a rate needs a unit: r/s or r/m";
+		*why = s[n] ? "unknown rate unit (use r/s or r/m)" : "a rate needs a unit: r/s or r/m";
 		return -1;
 	}
 	if (overflow || !mul_ok(v, u->scale, rpm)) {

@@ -75,6 +75,11 @@ static enum cli_result job_exec(struct cli_ctx *ctx)
 	jo.parallel = (unsigned)parallel;
 	if (load_plan(&p, file) < 0)
 		return CLI_USAGE;
+	if (!jo.target && !p.target) {
+		/* every pod would exit 2 saying so: say it now */
+		plan_release(&p);
+		return error("no target: give --target URL, or set 'target' in '%s'", file), CLI_USAGE;
+	}
 	if (strbuf_read_file(&text, file, 1u << 20) < 0) {
 		plan_release(&p);
 		return error_errno("cannot read '%s'", file), CLI_USAGE;
@@ -112,9 +117,12 @@ const struct cli_cmd lt_job_cmd = {
 	.args = "SCENARIO --parallel N [--image IMG] [--target URL] [--name NAME]\n"
 		"         [--namespace NS] [--claim PVC] [--storage-class SC] [--secret NAME] [-o FILE]",
 	.summary = "a Kubernetes indexed Job that runs N copies of a scenario",
-	.help = "Copy I runs 'loadtest run SCENARIO --shard I/N' and writes its result to\n"
-		"a ReadWriteMany claim; collect them and add them up with 'loadtest merge'.\n"
-		"The scenario and its body files go into an immutable ConfigMap.",
+	.help = "Copy I runs 'loadtest run SCENARIO --shard I/N', I from 0 to N-1 (the pod's\n"
+		"JOB_COMPLETION_INDEX), and writes its result to a ReadWriteMany claim; collect\n"
+		"them and add them up with 'loadtest merge'. Each copy takes the Job's uid as its\n"
+		"run id, so results of an earlier run of the Job are not merged with them. The\n"
+		"scenario and its body files go into an immutable ConfigMap. The target is\n"
+		"--target, else the scenario file's (one of the two is required).",
 	.options = job_options,
 	.min_args = 1, .max_args = 1,
 	.exits = job_exits,

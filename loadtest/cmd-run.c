@@ -4,12 +4,14 @@
  * environment the provisioner stood up), run it, judge the thresholds and
  * write the reports.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "net.h"
 #include "result.h"
 #include "run-command.h"
@@ -41,7 +44,7 @@ static void on_signal(int sig)
 
 struct run_opts {
 	struct outputs out;
-	const char *target, *env, *cacert, *method, *body;
+	const char *target, *env, *cacert, *method, *body, *run_id;
 	char *env_cacert;           /* owned: the CA file --env found */
 	int insecure, no_progress, conns, threads;
 	uint64_t duration_ms, timeout_ms;
@@ -92,9 +95,12 @@ static int parse_shard(const struct cli_option *opt, const char *s, struct strbu
 	OPT_STRING(0, "cacert", &opts.cacert, "FILE", "trust this CA for https"), \
 	OPT_BOOL(0, "insecure", &opts.insecure, "trust any certificate"), \
 	OPT_CALLBACK(0, "shard", &opts, "I/N", \
-		     "run copy I of N: a 1/N share of every scenario's rate and connections", \
-		     parse_shard), \
+		     "run copy I of N, I from 0 (0/4 to 3/4): a 1/N share of every " \
+		     "scenario's rate and connections", parse_shard), \
 	OPT_GROUP("results"), \
+	OPT_STRING(0, "run-id", &opts.run_id, "ID", \
+		   "a name the copies of one run share ('merge' refuses to mix runs); " \
+		   "default $LOADTEST_RUN_ID"), \
 	OPT_STRING_LIST(0, "threshold", &opts.thresholds, "EXPR", \
 			"fail (exit 1) unless EXPR holds, e.g. 'p(99) < 200ms' (repeatable)"), \
 	OUTPUT_OPTIONS(opts.out), \
@@ -254,20 +260,63 @@ static void env_auth(struct plan *p, const json_t *gw)
 	strbuf_release(&hdr);
 }
 
+/*
+ * What `provisioner status` said on stderr, for our message: its last
+ * line, without its "provisioner: error: " (it names the environment
+ * itself: "no environment 'x' (see 'provisioner list')").
+ */
+static const char *provisioner_reason(struct strbuf *err)
+{
+	char *line, *colon;
+
+	strbuf_rtrim(err);
+	line = strrchr(err->buf, '\n') ? strrchr(err->buf, '\n') + 1 : err->buf;
+	if ((colon = strstr(line, ": error: ")) || (colon = strstr(line, ": fatal: ")))
+		line = colon + 9;
+	return line;
+}
+
+/* `provisioner status NAME -o json`: 0 and its stdout, or -1 and why in `err`. */
+static int provisioner_status(const char *prov, const char *name, struct strbuf *out,
+			      struct strbuf *err)
+{
+	const char *argv[] = { prov, "status", name, "-o", "json", NULL };
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf perr = STRBUF_INIT;
+	int status = 0, r;
+
+	cp.argv = argv;
+	cp.out_buf = out;
+	cp.err_buf = &perr;
+	cp.buf_max = 1 << 20;
+	cp.new_session = 1;     /* so a timeout stops whatever it started too */
+	if (start_command(&cp, err) < 0)
+		goto out;
+	r = wait_command_timeout(&cp, 30000, &status);
+	if (r != 0) {
+		stop_command(&cp, 0);
+		strbuf_addstr(err, r > 0 ? "it did not answer within 30 s" : strerror(errno));
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		strbuf_addstr(err, perr.len ? provisioner_reason(&perr) : "it failed and said nothing");
+	}
+out:
+	strbuf_release(&perr);
+	return err->len ? -1 : 0;
+}
+
 static char *env_target(struct plan *p, struct run_opts *o, const char *name)
 {
 	char *prov = provisioner_path();
-	const char *argv[] = { prov, "status", name, "-o", "json", NULL };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = run_command_capture(argv, &out, 30000, &err);
-	const char *brace = strchr(out.buf, '{');
 	json_t *doc = NULL, *gw;
-	const char *url, *ca;
+	const char *url, *ca, *brace;
 	char *target;
 
-	if (rc != 0 || !brace || !(doc = json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL)))
-		die("--env '%s': '%s status' failed%s%s", name, prov, rc < 0 ? ": " : "",
-		    rc < 0 ? err.buf : "");
+	if (provisioner_status(prov, name, &out, &err) < 0)
+		die("--env '%s': %s", name, err.buf);
+	brace = strchr(out.buf, '{');
+	if (!brace || !(doc = json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL)))
+		die("--env '%s': '%s status %s -o json' did not print JSON", name, prov, name);
 	gw = json_object_get(doc, "gateway");
 	url = json_string_value(json_object_get(gw, "url"));
 	if (!url || !*url)
@@ -354,15 +403,69 @@ static void show_progress(const struct engine_progress *ep, void *data)
 	pr->last_s = ep->elapsed_s;
 }
 
+/*
+ * Which test this is, for `merge`: the scenario file's SHA-256, or for
+ * the ad-hoc mode that of what the command line asks for (the target
+ * is checked apart, as --target can change a file's).
+ */
+static void test_digest(char hex[SHA256_HEX_LEN + 1], const struct plan *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (p->file && strbuf_read_file(&sb, p->file, 1u << 20) >= 0) {
+		sha256_hex(hex, sb.buf, sb.len);
+		strbuf_release(&sb);
+		return;
+	}
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct plan_scenario *s = &p->v[i];
+		const struct load_model *m = &s->model;
+
+		strbuf_addf(&sb, "%s %s %s %d %u %u %llu %llu\n", s->name, s->method ? s->method : "",
+			    s->path ? s->path : "", m->open, m->connections, m->threads,
+			    (unsigned long long)m->duration_ns, (unsigned long long)s->timeout_ns);
+		for (size_t k = 0; k < m->nr_stages; k++)
+			strbuf_addf(&sb, "%.17g %.17g\n", m->stages[k].r0, m->stages[k].r1);
+		strbuf_addf(&sb, "%zu:", s->body_len);
+		strbuf_add(&sb, s->body ? s->body : "", s->body_len);
+	}
+	sha256_hex(hex, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+/* The run ended: which exit status, and the message that goes with it. */
+static enum cli_result verdict(const json_t *doc, int ok, const struct run_opts *o)
+{
+	const char *stopped = json_string_value(json_object_get(doc, "stopped"));
+
+	if (stop_flag)
+		return CLI_INTERRUPTED;
+	if (stopped) {
+		error("%s; %s", stopped, o->cacert ? "is --cacert right?"
+						   : "does the server need --cacert CA-FILE?");
+		return CLI_FAILED;
+	}
+	if (!json_integer_value(json_object_get(doc, "requests"))) {
+		error("no request completed");
+		return CLI_FAILED;
+	}
+	return ok || o->shards > 1 ? CLI_OK : CLI_FAILED;   /* copies: merge judges */
+}
+
 static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts *o)
 {
 	struct tls_opts tls = { .ca_file = o->cacert, .insecure = o->insecure };
-	struct engine_opts eo = { .stop = &stop_flag };
+	struct strbuf err = STRBUF_INIT, stopped = STRBUF_INIT;
+	struct engine_opts eo = { .stop = &stop_flag, .stopped = &stopped };
 	struct progress pr = { 0 };
 	struct scenario_run *runs = xcalloc(p->nr, sizeof(*runs));
 	struct req_template *tmpl = xcalloc(p->nr, sizeof(*tmpl));
-	struct strbuf err = STRBUF_INIT;
-	struct timespec started;
+	char digest[SHA256_HEX_LEN + 1];
+	struct run_info ri = {
+		.target = url, .scenario_sha256 = digest, .shard = o->shard,
+		.shards = o->shards ? o->shards : 1,
+		.id = o->run_id ? o->run_id : getenv("LOADTEST_RUN_ID"),
+	};
 	struct target t;
 	enum cli_result rc = CLI_USAGE;
 	json_t *doc = NULL;
@@ -380,24 +483,22 @@ static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts
 		eo.progress = show_progress;
 		eo.progress_data = &pr;
 	}
+	if (ri.id && !*ri.id)
+		ri.id = NULL;
+	test_digest(digest, p);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	clock_gettime(CLOCK_REALTIME, &started);
+	clock_gettime(CLOCK_REALTIME, &ri.started);
 	if (engine_run(runs, p->nr, &eo, &err) < 0) {
 		error("%s", err.buf);
 		rc = CLI_FAILED;
 		goto out;
 	}
-	doc = result_build(p, runs, p->nr, url, &started);
+	ri.interrupted = stop_flag != 0;
+	ri.stopped = stopped.len ? stopped.buf : NULL;
+	doc = result_build(p, runs, p->nr, &ri);
 	ok = result_judge(doc, p, &err);
-	if (write_outputs(&o->out, doc) < 0)
-		rc = CLI_FAILED;
-	else if (stop_flag)
-		rc = CLI_INTERRUPTED;
-	else if (!json_integer_value(json_object_get(doc, "requests")))
-		rc = error("no request completed") ? CLI_FAILED : CLI_FAILED;
-	else
-		rc = ok || o->shards > 1 ? CLI_OK : CLI_FAILED;   /* copies: merge judges */
+	rc = write_outputs(&o->out, doc) < 0 ? CLI_FAILED : verdict(doc, ok, o);
 out:
 	json_decref(doc);
 	for (size_t i = 0; i < built; i++) {
@@ -409,6 +510,7 @@ out:
 	if (t.host || t.ssl_ctx)
 		target_release(&t);
 	strbuf_release(&err);
+	strbuf_release(&stopped);
 	return rc;
 }
 
@@ -454,7 +556,8 @@ static enum cli_result run_exec(struct cli_ctx *ctx)
 
 static const struct cli_exit run_exits[] = {
 	{ 0, "every threshold held (or this is a --shard copy: 'merge' judges)" },
-	{ 1, "a threshold failed, or no request completed" },
+	{ 1, "a threshold failed, no request completed, or every TLS handshake failed to\n"
+	     "verify the server (the run stops early)" },
 	{ 2, "usage or input error: nothing was run and nothing written" },
 	{ 130, "interrupted: the reports of what ran are written" },
 	{ 0, NULL },

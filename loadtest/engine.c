@@ -46,6 +46,14 @@ struct conn {
 	struct hp hp;
 };
 
+/* What the threads of one engine_run() share, besides their scenarios. */
+struct shared {
+	volatile sig_atomic_t halt;        /* stop every thread now: not every thread could
+					    * start, or every TLS handshake fails */
+	uint64_t tls_ok;                   /* TLS handshakes that succeeded (atomics) */
+	const char *stopped;               /* why the engine stopped by itself (atomics) */
+};
+
 struct worker {
 	pthread_t tid;
 	struct scenario_run *sr;
@@ -60,7 +68,12 @@ struct worker {
 	unsigned nr_idle;
 	uint64_t start_ns, end_ns, stop_ns;
 	uint64_t issued, planned;          /* open: intended sends handled, in all */
+	uint64_t waited_to;                /* open: sends before this one found no connection free */
 	uint64_t in_flight;
+	double answer_s;                   /* send to whole answer, summed (for pool.needed) */
+	unsigned tls_fails;                /* TLS handshakes that failed verification alike, */
+	const char *tls_why;               /* the same way as this, */
+	int tls_mixed;                     /* unless one failed otherwise or succeeded */
 	uint64_t last_scan;
 	struct tctx tctx;
 	struct strbuf body_scratch;
@@ -69,7 +82,7 @@ struct worker {
 	struct tl_sec cur;
 	uint64_t cur_idx;
 	volatile sig_atomic_t *stop;       /* the caller's: a signal arrived */
-	volatile sig_atomic_t *halt;       /* the engine's: could not start every thread */
+	struct shared *sh;
 	uint64_t progress_requests;        /* read by the progress line (atomics) */
 	uint64_t progress_errors;
 	int failed;
@@ -88,11 +101,14 @@ static void tl_sec_release(struct tl_sec *s)
 {
 	free(s->idx);
 	free(s->cnt);
+	free(s->codes);
 }
 
 void run_stats_release(struct run_stats *s)
 {
 	hist_release(&s->lat);
+	for (int c = 0; c < STATUS_CODES; c++)
+		free(s->code_first[c]);
 	for (size_t i = 0; i < s->tl.nr; i++)
 		tl_sec_release(&s->tl.v[i]);
 	free(s->tl.v);
@@ -149,6 +165,22 @@ static struct tl_sec *tl_at(struct timeline *tl, size_t t)
 	return &tl->v[t];
 }
 
+void tl_code_add(struct tl_sec *s, unsigned code, uint64_t n)
+{
+	uint32_t i = 0;
+
+	while (i < s->nr_codes && s->codes[i].code < code)
+		i++;
+	if (i < s->nr_codes && s->codes[i].code == code) {
+		s->codes[i].n += n;
+		return;
+	}
+	s->codes = xreallocarray(s->codes, s->nr_codes + 1, sizeof(*s->codes));
+	memmove(&s->codes[i + 1], &s->codes[i], (s->nr_codes - i) * sizeof(*s->codes));
+	s->codes[i] = (struct tl_code){ .code = (uint16_t)code, .n = n };
+	s->nr_codes++;
+}
+
 static void tl_merge_sec(struct tl_sec *dst, const struct tl_sec *src)
 {
 	struct hist a, b;
@@ -158,6 +190,8 @@ static void tl_merge_sec(struct tl_sec *dst, const struct tl_sec *src)
 	dst->dropped += src->dropped;
 	for (int k = 0; k < ERR_KINDS; k++)
 		dst->err_kinds[k] += src->err_kinds[k];
+	for (uint32_t i = 0; i < src->nr_codes; i++)
+		tl_code_add(dst, src->codes[i].code, src->codes[i].n);
 	if (!src->nr)
 		return;
 	tl_sec_hist(dst, &a);
@@ -175,6 +209,17 @@ void run_stats_merge(struct run_stats *dst, const struct run_stats *src)
 	dst->bytes += src->bytes;
 	dst->dropped += src->dropped;
 	dst->late += src->late;
+	if (src->late_max_ns > dst->late_max_ns)
+		dst->late_max_ns = src->late_max_ns;
+	dst->pool.waits += src->pool.waits;
+	dst->pool.late += src->pool.late;
+	dst->pool.peak += src->pool.peak;     /* the threads, copies and scenarios run at once */
+	dst->pool.needed += src->pool.needed;
+	for (int c = 0; c < STATUS_CODES; c++) {
+		dst->codes[c] += src->codes[c];
+		if (!dst->code_first[c] && src->code_first[c])
+			dst->code_first[c] = xstrdup(src->code_first[c]);
+	}
 	for (int k = 0; k < ERR_KINDS; k++) {
 		dst->errors[k] += src->errors[k];
 		if (!dst->first_err[k])
@@ -218,6 +263,24 @@ static void count_error(struct worker *w, uint64_t now, enum err_kind k, const c
 	w->cur.errors++;
 	w->cur.err_kinds[k]++;
 	__atomic_store_n(&w->progress_errors, run_stats_errors(&w->st), __ATOMIC_RELAXED);
+}
+
+/* A 4xx or 5xx answer: an error of its class, counted by code with its first reason. */
+static void count_status(struct worker *w, uint64_t now, const struct hp *hp)
+{
+	unsigned code = hp->status;
+
+	count_error(w, now, code >= 500 ? ERR_5XX : ERR_4XX, NULL);
+	tl_code_add(&w->cur, code, 1);
+	if (!w->st.code_first[code]) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_add_line(&sb, hp->excerpt, hp->excerpt_len);
+		strbuf_rtrim(&sb);
+		if (hp->excerpt_len == HP_EXCERPT)
+			strbuf_addstr(&sb, "...");
+		w->st.code_first[code] = strbuf_detach(&sb, NULL);
+	}
 }
 
 /* ---- the open model's plan ---- */
@@ -385,11 +448,38 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t now, enum err_k
 	conn_close(w, c, now, k == ERR_CONNECT);
 }
 
+/*
+ * A wrong CA fails every handshake the same way, for as long as the run
+ * lasts: after ENGINE_TLS_GIVE_UP such failures in this thread, and not
+ * one handshake that succeeded or failed otherwise in any, stop the run.
+ */
+static void tls_verdict(struct worker *w, const struct conn *c, int rc, const char *why)
+{
+	const char *none = NULL;
+
+	if (w->tp != &transport_tls || w->tls_mixed)
+		return;
+	if (rc > 0 || !c->sock.verify_failed || (w->tls_why && strcmp(w->tls_why, why))) {
+		w->tls_mixed = 1;
+		if (rc > 0)
+			__atomic_add_fetch(&w->sh->tls_ok, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	w->tls_why = why;
+	if (++w->tls_fails < ENGINE_TLS_GIVE_UP || __atomic_load_n(&w->sh->tls_ok, __ATOMIC_RELAXED))
+		return;
+	if (__atomic_compare_exchange_n(&w->sh->stopped, &none, why, 0, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		w->sh->halt = 1;
+}
+
 static void conn_handshake(struct worker *w, struct conn *c, uint64_t now)
 {
 	const char *why = NULL;
 	int rc = w->tp->handshake(&c->sock, w->sr->target, &why);
 
+	if (rc != 0)
+		tls_verdict(w, c, rc, why);
 	if (rc < 0) {
 		conn_fail(w, c, now, ERR_CONNECT, why ? why : strerrordesc_np(errno));
 		return;
@@ -407,14 +497,15 @@ static void response_done(struct worker *w, struct conn *c, uint64_t now)
 
 	w->in_flight--;
 	record_latency(w, now, now - c->intended_ns);
+	w->answer_s += (double)(now - c->started_ns) / NS;
 	w->st.requests++;
 	w->cur.requests++;
 	w->st.status[cls < 6 ? cls : 0]++;
+	if (c->hp.status < STATUS_CODES)
+		w->st.codes[c->hp.status]++;
 	__atomic_store_n(&w->progress_requests, w->st.requests, __ATOMIC_RELAXED);
-	if (cls == 4)
-		count_error(w, now, ERR_4XX, NULL);
-	else if (cls == 5)
-		count_error(w, now, ERR_5XX, NULL);
+	if ((cls == 4 || cls == 5) && c->hp.status < STATUS_CODES)
+		count_status(w, now, &c->hp);
 	if (c->hp.close) {
 		c->state = C_IDLE;      /* not in flight any more */
 		conn_close(w, c, now, 0);
@@ -531,6 +622,17 @@ static void drop(struct worker *w, uint64_t now, uint64_t intended)
 	w->cur.dropped++;
 }
 
+/* A due send goes out `now`, planned for `t`: was it late, and for want of a connection? */
+static void count_late(struct worker *w, uint64_t now, uint64_t t)
+{
+	if (now <= t + LATE_NS)
+		return;
+	w->st.late++;
+	w->st.pool.late += w->issued < w->waited_to;
+	if (now - t > w->st.late_max_ns)
+		w->st.late_max_ns = now - t;
+}
+
 /* The open model: send what is due on idle connections, drop what is too late. */
 static void dispatch(struct worker *w, uint64_t now)
 {
@@ -543,9 +645,16 @@ static void dispatch(struct worker *w, uint64_t now)
 			drop(w, now, t);
 		} else if (w->nr_idle) {
 			/* late: no connection was free in time (or the loop woke late) */
-			w->st.late += now > t + LATE_NS;
+			count_late(w, now, t);
 			start_request(w, w->idle[--w->nr_idle], now, t);
+			if (w->in_flight > w->st.pool.peak)
+				w->st.pool.peak = w->in_flight;
 		} else {
+			/* due, and every connection busy or connecting: each such send once */
+			if (due > w->waited_to) {
+				w->st.pool.waits += due - (w->waited_to > w->issued ? w->waited_to : w->issued);
+				w->waited_to = due;
+			}
 			break;
 		}
 		w->issued++;
@@ -576,7 +685,7 @@ static int finished(struct worker *w, uint64_t now)
 	 * never due */
 	while (w->sr->model.open && w->issued < w->planned && intended_at(w, w->issued) <= now)
 		drop(w, now, intended_at(w, w->issued++));
-	return w->in_flight == 0 || now >= w->end_ns + w->sr->timeout_ns || *w->stop || *w->halt;
+	return w->in_flight == 0 || now >= w->end_ns + w->sr->timeout_ns || *w->stop || w->sh->halt;
 }
 
 /* The drain ran out: what is still in flight timed out (unless stopped). */
@@ -587,7 +696,7 @@ static void give_up_in_flight(struct worker *w, uint64_t now)
 
 		if (c->state < C_WRITING)
 			continue;
-		if (*w->stop || *w->halt)
+		if (*w->stop || w->sh->halt)
 			conn_close(w, c, now, 1);
 		else
 			conn_fail(w, c, now, ERR_TIMEOUT, "no whole answer by the end of the run");
@@ -606,7 +715,7 @@ static void loop(struct worker *w)
 		struct timespec ts = { .tv_sec = (time_t)(s / NS), .tv_nsec = (long)(s % NS) };
 		int n = epoll_pwait2(w->epfd, ev, 256, &ts, NULL);
 
-		if ((*w->stop || *w->halt) && w->stop_ns > now)
+		if ((*w->stop || w->sh->halt) && w->stop_ns > now)
 			w->stop_ns = now;
 		for (int i = 0; i < n; i++)
 			conn_event(w, ev[i].data.ptr, ev[i].events);
@@ -620,6 +729,19 @@ static void loop(struct worker *w)
 	tick_second(w, now + NS);     /* close the last second */
 }
 
+/* Little's law: this thread's share of the peak planned rate times the mean answer time. */
+static double pool_needed(const struct worker *w)
+{
+	const struct load_model *m = &w->sr->model;
+	double peak = 0;
+
+	if (!m->open || !w->st.requests)
+		return 0;
+	for (size_t i = 0; i < m->nr_stages; i++)
+		peak = fmax(peak, fmax(m->stages[i].r0, m->stages[i].r1));
+	return peak * w->share * w->answer_s / (double)w->st.requests;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -628,6 +750,7 @@ static void *worker_main(void *arg)
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	loop(w);
 	w->st.duration_s = (double)((w->stop_ns < w->end_ns ? w->stop_ns : w->end_ns) - w->start_ns) / NS;
+	w->st.pool.needed = pool_needed(w);
 	return NULL;
 }
 
@@ -739,7 +862,7 @@ int engine_run(struct scenario_run *runs, size_t nr, const struct engine_opts *o
 	struct worker *ws;
 	uint64_t start, total_ns = 0;
 	static volatile sig_atomic_t never;
-	volatile sig_atomic_t halt = 0;
+	struct shared sh = { 0 };
 	int rc = 0;
 
 	for (size_t i = 0; i < nr; i++)
@@ -766,7 +889,7 @@ int engine_run(struct scenario_run *runs, size_t nr, const struct engine_opts *o
 		ws[k].stop_ns = UINT64_MAX;
 		ws[k].last_scan = start;
 		ws[k].stop = o->stop ? o->stop : &never;
-		ws[k].halt = &halt;
+		ws[k].sh = &sh;
 	}
 	for (k = 0; k < nw; k++, started++)
 		if ((errno = pthread_create(&ws[k].tid, NULL, worker_main, &ws[k]))) {
@@ -776,12 +899,14 @@ int engine_run(struct scenario_run *runs, size_t nr, const struct engine_opts *o
 		}
 	if (rc < 0) {
 		/* the ones that started finish at once */
-		halt = 1;
+		sh.halt = 1;
 		for (k = 0; k < started; k++)
 			pthread_join(ws[k].tid, NULL);
 		goto out;
 	}
 	wait_all(ws, nw, o, start, total_ns);
+	if (sh.stopped && o->stopped)
+		strbuf_addf(o->stopped, "every TLS handshake failed: %s", sh.stopped);
 	for (k = 0; k < nw; k++)
 		run_stats_merge(&ws[k].sr->stats, &ws[k].st);
 	for (size_t i = 0; i < nr; i++)

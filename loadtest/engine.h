@@ -38,6 +38,7 @@ struct strbuf;
 enum err_kind { ERR_CONNECT, ERR_TIMEOUT, ERR_READ, ERR_WRITE, ERR_4XX, ERR_5XX, ERR_KINDS };
 extern const char *const err_kind_names[ERR_KINDS];
 
+#define STATUS_CODES 600        /* status codes are 100..599, the parser's range */
 #define LAT_SIG_BITS 7          /* the run's histogram: <= 0.79% error */
 #define TL_SIG_BITS 5           /* per-second histograms: <= 3.2% error */
 
@@ -56,10 +57,18 @@ struct load_model {
 	unsigned threads;
 };
 
+/* A status code's count in one second (4xx and 5xx only). */
+struct tl_code {
+	uint16_t code;
+	uint64_t n;
+};
+
 /* One second of the run, from one thread or merged. */
 struct tl_sec {
 	uint64_t requests, errors, dropped;
 	uint64_t err_kinds[ERR_KINDS];
+	struct tl_code *codes;    /* sorted by code */
+	uint32_t nr_codes;
 	uint32_t nr;              /* non-zero buckets of the TL_SIG_BITS histogram */
 	uint32_t *idx;
 	uint64_t *cnt;
@@ -70,14 +79,31 @@ struct timeline {
 	size_t nr, alloc;
 };
 
+/*
+ * The open model's pool of connections, as measured: whether the sends
+ * that went out late waited for a connection, not guessed from lateness.
+ */
+struct pool_stats {
+	uint64_t waits;           /* sends that fell due while every connection was busy or connecting */
+	uint64_t late;            /* of those, sent over 1 ms after their planned time */
+	uint64_t peak;            /* the most requests in flight at once (summed over threads) */
+	double needed;            /* connections the planned peak rate keeps busy at the answer
+				   * times measured (Little's law: rate x mean time per answer) */
+};
+
 struct run_stats {
 	struct hist lat;          /* nanoseconds */
 	uint64_t requests;        /* complete responses */
 	uint64_t bytes;           /* read from the socket, headers included */
 	uint64_t dropped;
 	uint64_t late;            /* open model: sent over 1 ms after the planned time */
+	uint64_t late_max_ns;     /* the latest such a send went out */
+	struct pool_stats pool;
 	uint64_t errors[ERR_KINDS];
 	uint64_t status[6];       /* responses by class: [1] 1xx ... [5] 5xx */
+	uint64_t codes[STATUS_CODES];       /* responses by status code */
+	char *code_first[STATUS_CODES];     /* 4xx, 5xx: the first answer's reason phrase and
+					     * body (owned, printable UTF-8) */
 	struct timeline tl;
 	double duration_s;        /* the sending window actually run */
 	const char *first_err[ERR_KINDS];   /* the first reason seen per kind (static
@@ -90,6 +116,8 @@ void run_stats_merge(struct run_stats *dst, const struct run_stats *src);
 uint64_t run_stats_errors(const struct run_stats *s);   /* all kinds */
 /* the timeline second `t`'s histogram (initialised here) */
 void tl_sec_hist(const struct tl_sec *s, struct hist *h);
+/* add `n` answers with status `code` to a second */
+void tl_code_add(struct tl_sec *s, unsigned code, uint64_t n);
 
 struct scenario_run {
 	const char *name;
@@ -118,7 +146,15 @@ struct engine_opts {
 	void (*progress)(const struct engine_progress *p, void *data);
 	void *progress_data;
 	volatile sig_atomic_t *stop;      /* set by a signal handler: end early */
+	/*
+	 * NULL, or where to say why the engine ended the run early by itself:
+	 * every TLS handshake so far failed to verify the server, the same
+	 * way (ENGINE_TLS_GIVE_UP of them in a thread, and none succeeded).
+	 */
+	struct strbuf *stopped;
 };
+
+#define ENGINE_TLS_GIVE_UP 8
 
 /*
  * Run every scenario at once and wait for all of them. Returns 0, or -1

@@ -546,12 +546,24 @@ static json_t *resources(const struct job *j)
 			 "memory", unit_str(mem, format_bytes));
 }
 
-/* The engine sends LOADTEST_AUTH_HEADER as an Authorization header. */
+/*
+ * The engine sends LOADTEST_AUTH_HEADER as an Authorization header, and
+ * writes LOADTEST_RUN_ID into its result as the run's id: the Job's uid,
+ * which the Job controller puts on every pod it makes, so that `merge`
+ * refuses a result a pod of an earlier run of the Job left on the claim.
+ */
 static json_t *container_env(const struct job *j)
 {
-	return json_pack("[{s:s, s:{s:{s:s, s:s, s:b}}}]", "name", "LOADTEST_AUTH_HEADER",
-			 "valueFrom", "secretKeyRef", "name", j->o->secret,
-			 "key", "authorization", "optional", 0);
+	json_t *env = json_array();
+
+	if (j->o->secret)
+		json_array_append_new(env, json_pack("{s:s, s:{s:{s:s, s:s, s:b}}}",
+			"name", "LOADTEST_AUTH_HEADER", "valueFrom", "secretKeyRef", "name", j->o->secret,
+			"key", "authorization", "optional", 0));
+	json_array_append_new(env, json_pack("{s:s, s:{s:{s:s}}}", "name", "LOADTEST_RUN_ID",
+		"valueFrom", "fieldRef", "fieldPath",
+		"metadata.labels['batch.kubernetes.io/controller-uid']"));
+	return env;
 }
 
 static json_t *container(const struct job *j)
@@ -560,8 +572,7 @@ static json_t *container(const struct job *j)
 			      "image", j->o->image, "imagePullPolicy", "IfNotPresent",
 			      "command", "/usr/bin/loadtest", "args", container_args(j));
 
-	if (j->o->secret)
-		json_object_set_new(c, "env", container_env(j));
+	json_object_set_new(c, "env", container_env(j));
 	json_object_set_new(c, "resources", resources(j));
 	json_object_set_new(c, "securityContext",
 			    json_pack("{s:b, s:b, s:{s:[s]}}", "allowPrivilegeEscalation", 0,

@@ -38,7 +38,8 @@ static const struct cli_cmd *const commands[] = {
 
 static const struct cli_exit exits[] = {
 	{ 0, "every threshold held" },
-	{ 1, "a threshold failed, or no request completed" },
+	{ 1, "a threshold failed, no request completed, or every TLS handshake failed to\n"
+	     "verify the server (the run stops early)" },
 	{ 2, "usage or input error: nothing was run and nothing written" },
 	{ 130, "interrupted: the reports of what ran are written" },
 	{ 0, NULL },
@@ -123,8 +124,10 @@ int write_outputs(const struct outputs *o, const json_t *doc)
 		int any = to_stdout(o->json) || to_stdout(o->tap) || to_stdout(o->junit) ||
 			  to_stdout(o->html);
 
-		report_summary(&sb, doc);
-		fputs(sb.buf, any ? stderr : stdout);
+		FILE *f = any ? stderr : stdout;
+
+		report_summary(&sb, doc, cli_colour_wanted(fileno(f)));
+		fputs(sb.buf, f);
 	}
 	strbuf_release(&sb);
 	return rc ? -1 : 0;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -66,7 +67,10 @@ static int split_url(struct target *t, const char *url, struct strbuf *err)
 		strbuf_addf(err, "'%s': bad port", url);
 		return -1;
 	}
-	t->path = *path == '/' ? xstrndup(path, strcspn(path, "#")) : xstrdup("/");
+	if (*path == '?')   /* http://host?x=1 asks for /?x=1 */
+		t->path = xasprintf("/%.*s", (int)strcspn(path, "#"), path);
+	else
+		t->path = *path == '/' ? xstrndup(path, strcspn(path, "#")) : xstrdup("/");
 	t->hostport = xstrndup(p, (size_t)(path - p));
 	return 0;
 bad:
@@ -255,6 +259,28 @@ static int tls_start(struct sock *s, const struct target *t)
 	return 0;
 }
 
+/*
+ * "certificate verify failed (unable to get local issuer certificate)":
+ * the transport's reasons are strings that live as long as the program
+ * (results and the engine keep the pointers), so each verification error
+ * is formatted once, under a lock, as threads may meet it at once.
+ */
+static const char *verify_reason(long code)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *reasons[128];
+	const char *r = "certificate verify failed";
+
+	if (code < 0 || code >= (long)ARRAY_SIZE(reasons))
+		return r;
+	pthread_mutex_lock(&lock);
+	if (!reasons[code])
+		reasons[code] = xasprintf("certificate verify failed (%s)", X509_verify_cert_error_string(code));
+	r = reasons[code];
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 static int tls_handshake(struct sock *s, const struct target *t, const char **why)
 {
 	int rc;
@@ -268,6 +294,7 @@ static int tls_handshake(struct sock *s, const struct target *t, const char **wh
 			return -1;
 		}
 	}
+	s->verify_failed = 0;
 	rc = SSL_do_handshake(s->ssl);
 	if (rc == 1) {
 		s->want_write = 0;
@@ -282,10 +309,12 @@ static int tls_handshake(struct sock *s, const struct target *t, const char **wh
 		s->want_write = 1;
 		return 0;
 	default:
-		if (SSL_get_verify_result(s->ssl) != X509_V_OK)
-			*why = X509_verify_cert_error_string(SSL_get_verify_result(s->ssl));
-		else
+		if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
+			*why = verify_reason(SSL_get_verify_result(s->ssl));
+			s->verify_failed = 1;
+		} else {
 			*why = "TLS handshake failed";
+		}
 		ERR_clear_error();
 		return -1;
 	}

@@ -45,13 +45,17 @@ struct sock {
 	SSL_SESSION *session;     /* kept to resume TLS on reconnects */
 	int want_write;           /* the transport waits for POLLOUT */
 	int handshaken;
+	int verify_failed;        /* the last TLS handshake failed verifying the peer */
 };
 
 struct transport {
 	const char *name;
 	/* start connecting: 0 in progress or done, -1 failed (errno set) */
 	int (*connect)(struct sock *s, const struct target *t);
-	/* after the socket connected: 1 done, 0 in progress, -1 failed */
+	/*
+	 * after the socket connected: 1 done, 0 in progress, -1 failed, with
+	 * `why` a string that lives as long as the program, or NULL (errno)
+	 */
 	int (*handshake)(struct sock *s, const struct target *t, const char **why);
 	ssize_t (*read)(struct sock *s, void *buf, size_t n);
 	ssize_t (*write)(struct sock *s, const void *buf, size_t n);

@@ -3,13 +3,18 @@
  * SVG drawn here; no scripts, fonts, images or links out) made from the
  * result document alone, so that a merged result reports like one run.
  *
- * The page has a headline table, the thresholds, the scenarios, and then
- * four plots for the run as a whole (when it has several scenarios) and
- * for each scenario: latency percentiles, throughput (against the open
+ * The page says first whether the run was interrupted or stopped early,
+ * then has a headline table, the errors by kind and status code with the
+ * first reason of each, the thresholds, the scenarios, and then four
+ * plots for the run as a whole (when it has several scenarios) and for
+ * each scenario: latency percentiles (log scale when they span more than
+ * two decades, else linear, cut above a spike that would flatten the
+ * rest, with the points cut off marked), throughput (against the open
  * model's planned rate: each second's "planned" where the timeline has it,
  * else the flat "target_rps"), and errors per second (by kind when the
- * timeline has "error_kinds") from "timeline", and the percentile spectrum
- * from "histogram" on HdrHistogram's scale, x = log10(1 / (1 - p)).
+ * timeline has "error_kinds", 4xx and 5xx by status code when it has
+ * "error_codes") from "timeline", and the percentile spectrum from
+ * "histogram" on HdrHistogram's scale, x = log10(1 / (1 - p)).
  *
  * Every string from the document is escaped. Every number printed goes
  * through fin() first, so the page never says nan or inf whatever the
@@ -25,6 +30,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +45,9 @@
 #define SPEC_POINTS 301                /* SPEC_MAX_NINES / SPEC_STEP + 1 */
 #define MAX_OVERLAY 8                  /* scenarios drawn in the overall spectrum */
 #define LEGEND_CHARS 18
+#define MAX_CODES 6                    /* status codes drawn one by one; the rest are "other" */
+#define CLIP_FACTOR 2                  /* cut the latency axis at twice the series' tops... */
+#define CLIP_SHARE 20                  /* ...once the highest 1/20 of each (one at least) are left out */
 
 /* The SVG canvas and the plot area within it, in px. */
 enum { SVG_W = 800, SVG_H = 300, PX0 = 78, PX1 = 636, PY0 = 36, PY1 = 250 };
@@ -53,6 +62,7 @@ static const char style[] =
 	"th{background:#f2f2f2;font-weight:600}\n"
 	".l{text-align:left}\n"
 	".pass{background:#dff3df;color:#135e13;font-weight:600}\n"
+	".partial{background:#fff3cd;border-left:4px solid #b38600;padding:.4em .7em}\n"
 	".fail{background:#fadcdc;color:#9b1111;font-weight:600}\n"
 	".unknown{background:#f4ecd0;color:#6b5300;font-weight:600}\n"
 	".verdict{display:inline-block;padding:.2em .7em;border-radius:3px}\n"
@@ -67,6 +77,7 @@ static const char style[] =
 	".grid{stroke:#e6e6e6}\n"
 	".frame{fill:none;stroke:#888}\n"
 	"path.s{fill:none;stroke-width:1.6;stroke-linejoin:round}\n"
+	/* the Okabe-Ito colours (told apart with any colour vision), and black */
 	".c0{stroke:#0072b2;fill:#0072b2}\n"
 	".c1{stroke:#009e73;fill:#009e73}\n"
 	".c2{stroke:#e69f00;fill:#e69f00}\n"
@@ -75,6 +86,7 @@ static const char style[] =
 	".c5{stroke:#56b4e9;fill:#56b4e9}\n"
 	".c6{stroke:#222;fill:#222}\n"
 	".dash{stroke-dasharray:6 4}\n"
+	".dot{stroke-dasharray:1.5 3;stroke-linecap:round}\n"
 	".hov{fill:transparent;stroke:none}\n"
 	".hov:hover{fill:rgba(0,0,0,.07)}\n";
 
@@ -607,7 +619,8 @@ enum { LAT_P50, LAT_P90, LAT_P99, LAT_MAX, NR_LAT };
 
 static const char *const lat_key[NR_LAT] = { "p50_us", "p90_us", "p99_us", "max_us" };
 static const char *const lat_name[NR_LAT] = { "p50", "p90", "p99", "max" };
-static const char *const lat_class[NR_LAT] = { "c0", "c1", "c2", "c3" };
+/* blue, green, orange, black: p99 and max once were orange and vermillion, too alike */
+static const char *const lat_class[NR_LAT] = { "c0", "c1", "c2", "c6" };
 static const char *const overlay_class[] = { "c0", "c1", "c2", "c4", "c5" };
 
 /* The kinds of error, as in "errors" and "error_kinds"; then what they miss. */
@@ -620,7 +633,11 @@ static const char *const kind_name[NR_KINDS + 1] = {
 	"connect", "timeout", "read", "write", "4xx", "5xx", "other",
 };
 static const char *const kind_class[NR_KINDS + 1] = {
-	"c0", "c2", "c5", "c1", "c6", "c3", "c5 dash",
+	"c0", "c2", "c1", "c4", "c5", "c3", "c6 dot",
+};
+/* status codes: 4xx in sky blue, 5xx in vermillion, told apart by dashes */
+static const char *const code_class[2][3] = {
+	{ "c5", "c5 dash", "c5 dot" }, { "c3", "c3 dash", "c3 dot" },
 };
 
 /*
@@ -638,13 +655,84 @@ struct tl {
 	double *req, *err, *drop;       /* per second */
 	double *planned;                /* per second, as planned; NAN where not said */
 	double *kind[NR_KINDS + 1];     /* errors per second by kind, then the rest */
+	double *code[MAX_CODES];        /* 4xx and 5xx answers per second by status code */
+	unsigned codes[MAX_CODES];      /* which codes, ascending */
+	size_t nr_codes;
 	double *lat[NR_LAT];            /* µs */
 	int has_planned;                /* some second says "planned" */
 	int has_kinds;                  /* some second says "error_kinds" */
 };
 
 /* Enough doubles per point for every series above. */
-#define TL_SERIES (7 + NR_KINDS + 1 + NR_LAT)
+#define TL_SERIES (7 + NR_KINDS + 1 + MAX_CODES + NR_LAT)
+
+static int by_code(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The status codes to draw: the MAX_CODES most frequent in "error_codes", ascending. */
+static void tl_pick_codes(struct tl *tl, const json_t *timeline)
+{
+	double total[600] = { 0 };
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(timeline, i, e) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(json_object_get(e, "error_codes"), key, v) {
+			long c = strtol(key, NULL, 10);
+
+			if (c >= 400 && c < 600 && json_is_number(v))
+				total[c] += fin(json_number_value(v));
+		}
+	}
+	for (size_t n = 0; n < MAX_CODES; n++) {
+		unsigned best = 0;
+
+		for (unsigned c = 400; c < 600; c++)
+			if (total[c] > 0 && (!best || total[c] > total[best]))
+				best = c;
+		if (!best)
+			break;
+		tl->codes[tl->nr_codes++] = best;
+		total[best] = 0;
+	}
+	qsort(tl->codes, tl->nr_codes, sizeof(*tl->codes), by_code);
+}
+
+/* A second's 4xx and 5xx answers by code, into point k; those of codes not drawn count as other. */
+static void tl_codes(struct tl *tl, size_t k, const json_t *e, double size)
+{
+	const json_t *codes = json_object_get(e, "error_codes");
+	double drawn = 0;
+
+	if (!tl->nr_codes)
+		return;
+	for (size_t j = 0; j < tl->nr_codes; j++) {
+		char key[16];
+		double v;
+
+		snprintf(key, sizeof(key), "%u", tl->codes[j]);
+		v = num(codes, key, 0);
+		if (v > 0) {
+			tl->code[j][k] += v / size;
+			drawn += v;
+		}
+	}
+	/* the classes are drawn as their codes now */
+	for (int j = 4; j < NR_KINDS; j++) {
+		double v = num(json_object_get(e, "error_kinds"), kind_key[j], 0) / size;
+
+		tl->kind[j][k] -= v;
+		tl->kind[KIND_OTHER][k] += v;
+	}
+	tl->kind[KIND_OTHER][k] -= drawn / size;
+}
 
 /*
  * A second's errors by kind, added to point k as a share of a group of
@@ -691,6 +779,7 @@ static void tl_group(struct tl *tl, const json_t *timeline, size_t start, size_t
 		tl->err[k] += num(e, "errors", 0) / (double)(end - start);
 		tl->drop[k] += num(e, "dropped", 0) / (double)(end - start);
 		tl_kinds(tl, k, e, (double)(end - start));
+		tl_codes(tl, k, e, (double)(end - start));
 		if (json_is_number(json_object_get(e, "planned"))) {
 			planned += num(e, "planned", 0);
 			nplanned++;
@@ -736,8 +825,11 @@ static void tl_load(struct tl *tl, const json_t *timeline)
 	tl->planned = tl_take(&m, cap);
 	for (int j = 0; j <= NR_KINDS; j++)
 		tl->kind[j] = tl_take(&m, cap);
+	for (int j = 0; j < MAX_CODES; j++)
+		tl->code[j] = tl_take(&m, cap);
 	for (int j = 0; j < NR_LAT; j++)
 		tl->lat[j] = tl_take(&m, cap);
+	tl_pick_codes(tl, timeline);
 	for (size_t i = 0; i < n; i += tl->group)
 		tl_group(tl, timeline, i, i + tl->group < n ? i + tl->group : n);
 	if (tl->t_end < 1)
@@ -812,6 +904,29 @@ static double lowest_positive(const double *ys, size_t n)
 	return lo;
 }
 
+/* Points above the axis, drawn at its top: a triangle each, saying their value. */
+static void mark_clipped(struct plot *p, const struct tl *tl, int j)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tl->n; i++) {
+		double v = tl->lat[j][i], x = plot_x(p, tl->x[i]);
+
+		if (p->y.log || !(v > p->y.hi))
+			continue;
+		if (!n++)
+			strbuf_addf(p->out, "<g class=\"%s\">", lat_class[j]);
+		strbuf_addf(p->out, "<path d=\"M%.1f %d L%.1f %d L%.1f %d Z\"><title>", x - 5, PY0 + 9,
+			    x + 5, PY0 + 9, x, PY0);
+		add_when(p->out, tl, i);
+		strbuf_addf(p->out, "%s ", lat_name[j]);
+		add_dur(p->out, v);
+		strbuf_addstr(p->out, ", off the scale</title></path>");
+	}
+	if (n)
+		strbuf_addstr(p->out, "</g>\n");
+}
+
 static void latency_series(struct plot *p, const struct tl *tl, int j)
 {
 	struct strbuf tip = STRBUF_INIT;
@@ -825,19 +940,56 @@ static void latency_series(struct plot *p, const struct tl *tl, int j)
 	strbuf_addstr(&tip, ", highest ");
 	add_dur(&tip, hi);
 	plot_line(p, tl->x, tl->lat[j], tl->n, lat_class[j], lat_name[j], tip.buf);
+	mark_clipped(p, tl, j);
 	strbuf_release(&tip);
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * p50, p90, p99 and max per second, on a log axis when max over p50
- * spans more than two decades (a linear one would flatten p50 to the
- * floor), else on a linear one from zero.
+ * Where a linear latency axis should end so that a spike (the first
+ * second's connections being made, a stall) does not flatten the rest:
+ * CLIP_FACTOR times the highest value any series reaches once its top
+ * 1/CLIP_SHARE of points (one at least) are left out. Returns `hi` when
+ * nothing is that far above, or the series are too short to tell.
+ */
+static double latency_clip(const struct tl *tl, double hi)
+{
+	double *v = xcalloc(tl->n ? tl->n : 1, sizeof(*v)), top = 0;
+
+	for (int j = 0; j < NR_LAT; j++) {
+		size_t n = 0, skip;
+
+		for (size_t i = 0; i < tl->n; i++)
+			if (isfinite(tl->lat[j][i]))
+				v[n++] = tl->lat[j][i];
+		if (n < 3)
+			continue;
+		qsort(v, n, sizeof(*v), by_value);
+		skip = n / CLIP_SHARE ? n / CLIP_SHARE : 1;
+		top = fmax(top, v[n - 1 - skip]);
+	}
+	free(v);
+	return top > 0 && hi > CLIP_FACTOR * top ? CLIP_FACTOR * top : hi;
+}
+
+/*
+ * p50, p90, p99 and max per second. On a linear axis from zero, cut above
+ * a spike (latency_clip()), unless even then max over p50 spans more than
+ * two decades: a log axis then, as a linear one would flatten p50 to the
+ * floor.
  */
 static void plot_latency(struct strbuf *out, const struct tl *tl, const char *name)
 {
 	struct plot p = { .out = out };
 	struct strbuf nt = STRBUF_INIT;
-	double lo = DBL_MAX, hi = 0, l, h, p50;
+	double lo = DBL_MAX, hi = 0, l, h, p50, top;
+	size_t clipped = 0;
 
 	for (int j = 0; j < NR_LAT; j++) {
 		series_range(tl->lat[j], tl->n, &l, &h);
@@ -851,17 +1003,27 @@ static void plot_latency(struct strbuf *out, const struct tl *tl, const char *na
 		return;
 	}
 	p50 = lowest_positive(tl->lat[LAT_P50], tl->n);
+	top = latency_clip(tl, hi);
 	axis_time(&p.x, tl->t_end);
-	if (hi / (p50 < DBL_MAX ? p50 : lo) > 100) {
+	if (top / (p50 < DBL_MAX ? p50 : lo) > 100) {
 		axis_log(&p.y, lo, hi);
 		p.y.label = "latency (log scale)";
 	} else {
-		axis_linear(&p.y, hi * 1.05, 5);
-		p.y.label = "latency (linear scale)";
+		axis_linear(&p.y, top * 1.05, 5);
+		p.y.label = top < hi ? "latency (linear scale, cut)" : "latency (linear scale)";
 	}
 	p.y.fmt = add_dur;
 	add_grouping(&nt, tl, "highest");
 	strbuf_addstr(&nt, "; within " TIMELINE_ERROR);
+	for (int j = 0; j < NR_LAT && !p.y.log; j++)
+		for (size_t i = 0; i < tl->n; i++)
+			clipped += tl->lat[j][i] > p.y.hi;
+	if (clipped) {
+		strbuf_addstr(&nt, "; ");
+		add_count(&nt, (double)clipped);
+		strbuf_addstr(&nt, " above the axis (\xe2\x96\xb2), up to ");
+		add_dur(&nt, hi);
+	}
 	plot_begin(&p, name, "Latency percentiles over time", nt.buf);
 	plot_axes(&p);
 	for (int j = NR_LAT - 1; j >= 0; j--)
@@ -970,6 +1132,12 @@ static void add_point_kinds(struct strbuf *out, const struct tl *tl, size_t i)
 		strbuf_addf(out, "%s%s ", any++ ? ", " : " (", kind_name[j]);
 		add_rate(out, tl->kind[j][i]);
 	}
+	for (size_t j = 0; j < tl->nr_codes; j++) {
+		if (!(tl->code[j][i] > 0))
+			continue;
+		strbuf_addf(out, "%s%u ", any++ ? ", " : " (", tl->codes[j]);
+		add_rate(out, tl->code[j][i]);
+	}
 	if (any)
 		strbuf_addch(out, ')');
 }
@@ -1018,26 +1186,45 @@ static double errors_high(const struct tl *tl)
 		series_range(tl->kind[j], tl->n, &lo, &hi);
 		max = hi > max ? hi : max;
 	}
+	for (size_t j = 0; j < tl->nr_codes; j++) {
+		series_range(tl->code[j], tl->n, &lo, &hi);
+		max = hi > max ? hi : max;
+	}
 	return max;
 }
 
-/* A line per kind of error that occurs anywhere in the timeline. */
-static void errors_by_kind(struct plot *p, const struct tl *tl)
+/* A line of errors per second, when there are any; `name` in the legend. */
+static void errors_line(struct plot *p, const struct tl *tl, const double *ys, const char *cls,
+			const char *name)
 {
 	struct strbuf tip = STRBUF_INIT;
 	double lo, hi;
 
-	for (int j = 0; j <= NR_KINDS; j++) {
-		series_range(tl->kind[j], tl->n, &lo, &hi);
-		if (!(hi > 0))
-			continue;
-		strbuf_reset(&tip);
-		strbuf_addf(&tip, "%s errors per second: highest ", kind_name[j]);
-		add_rate(&tip, hi);
-		strbuf_addstr(&tip, "/s");
-		plot_line(p, tl->x, tl->kind[j], tl->n, kind_class[j], kind_name[j], tip.buf);
-	}
+	series_range(ys, tl->n, &lo, &hi);
+	if (!(hi > 0))
+		return;
+	strbuf_addf(&tip, "%s errors per second: highest ", name);
+	add_rate(&tip, hi);
+	strbuf_addstr(&tip, "/s");
+	plot_line(p, tl->x, ys, tl->n, cls, name, tip.buf);
 	strbuf_release(&tip);
+}
+
+/* A line per kind of error, and per status code, that occurs anywhere in the timeline. */
+static void errors_by_kind(struct plot *p, const struct tl *tl)
+{
+	size_t used[2] = { 0, 0 };
+
+	for (int j = 0; j < NR_KINDS; j++)
+		errors_line(p, tl, tl->kind[j], kind_class[j], kind_name[j]);
+	for (size_t j = 0; j < tl->nr_codes; j++) {
+		int five = tl->codes[j] >= 500;
+		char name[16];
+
+		snprintf(name, sizeof(name), "%u", tl->codes[j]);
+		errors_line(p, tl, tl->code[j], code_class[five][used[five]++ % 3], name);
+	}
+	errors_line(p, tl, tl->kind[KIND_OTHER], kind_class[KIND_OTHER], kind_name[KIND_OTHER]);
 }
 
 static void plot_errors(struct strbuf *out, const struct tl *tl, const json_t *node,
@@ -1059,7 +1246,8 @@ static void plot_errors(struct strbuf *out, const struct tl *tl, const json_t *n
 	p.y.fmt = add_si;
 	p.y.label = "per second";
 	add_grouping(&nt, tl, "mean");
-	strbuf_addstr(&nt, tl->has_kinds ? "; errors by kind" : "; errors of all kinds together");
+	strbuf_addstr(&nt, tl->nr_codes ? "; errors by kind and status code"
+			   : tl->has_kinds ? "; errors by kind" : "; errors of all kinds together");
 	plot_begin(&p, name, "Errors and dropped requests over time", nt.buf);
 	plot_axes(&p);
 	if (tl->has_kinds)
@@ -1285,6 +1473,21 @@ static void plots(struct strbuf *out, const json_t *node, const char *name, doub
 	plot_spectrum(out, node, name, overlay);
 }
 
+/* A run that did not run its course says so before any figure. */
+static void partial(struct strbuf *out, const json_t *r)
+{
+	if (json_is_true(json_object_get(r, "interrupted"))) {
+		strbuf_addstr(out, "<p class=\"partial\"><strong>Interrupted</strong> after ");
+		add_secs(out, num(r, "duration_s", 0));
+		strbuf_addstr(out, ": the figures are of the part that ran.</p>\n");
+	}
+	if (str(r, "stopped")) {
+		strbuf_addstr(out, "<p class=\"partial\"><strong>Stopped early</strong>: ");
+		add_esc(out, str(r, "stopped"));
+		strbuf_addstr(out, ".</p>\n");
+	}
+}
+
 static void page_head(struct strbuf *out, const json_t *r)
 {
 	const char *target = str(r, "target");
@@ -1310,6 +1513,7 @@ static void page_head(struct strbuf *out, const json_t *r)
 		strbuf_addch(out, ')');
 	}
 	strbuf_addstr(out, ".</p>\n");
+	partial(out, r);
 }
 
 /* A latency cell from a latency_us object; a dash where there is none. */
@@ -1321,6 +1525,46 @@ static void lat_cell(struct strbuf *out, const json_t *lat, const char *key, dou
 	else
 		strbuf_addstr(out, DASH);
 	strbuf_addstr(out, "</td>");
+}
+
+static void error_row(struct strbuf *out, const char *key, double n, const char *first)
+{
+	strbuf_addstr(out, "<tr><td class=\"l\"><code>");
+	add_esc(out, key);
+	strbuf_addstr(out, "</code></td><td>");
+	add_count(out, n);
+	strbuf_addstr(out, "</td><td class=\"l\">");
+	if (first)
+		add_esc_short(out, first, 120);
+	else
+		strbuf_addstr(out, DASH);
+	strbuf_addstr(out, "</td></tr>\n");
+}
+
+/* Every kind of transport error and every 4xx and 5xx status code, with its first reason. */
+static void error_table(struct strbuf *out, const json_t *r)
+{
+	const json_t *errs = json_object_get(r, "errors"), *ex = json_object_get(r, "error_examples");
+	const json_t *codes = json_object_get(r, "status_codes");
+	const char *code;
+	json_t *v;
+
+	if (!(num(errs, "total", 0) > 0))
+		return;
+	strbuf_addstr(out, "<table><tr><th class=\"l\">error</th><th>count</th>"
+		      "<th class=\"l\">the first one</th></tr>\n");
+	for (int i = 0; i < NR_KINDS; i++)
+		if (num(errs, kind_key[i], 0) > 0 && (i < 4 || !json_is_object(codes)))
+			error_row(out, kind_key[i], num(errs, kind_key[i], 0), str(ex, kind_key[i]));
+	json_object_foreach((json_t *)codes, code, v) {
+		char key[32];
+
+		if ((code[0] != '4' && code[0] != '5') || !(fin(json_number_value(v)) > 0))
+			continue;
+		snprintf(key, sizeof(key), "status_%.8s", code);
+		error_row(out, key, json_number_value(v), str(ex, key));
+	}
+	strbuf_addstr(out, "</table>\n");
 }
 
 static void summary(struct strbuf *out, const json_t *r)
@@ -1347,6 +1591,7 @@ static void summary(struct strbuf *out, const json_t *r)
 	strbuf_addstr(out, "</tr></table>\n");
 	if (requests <= 0)
 		note(out, "No responses were received, so there are no latencies.");
+	error_table(out, r);
 }
 
 /* "ok": a cell that says pass or fail in words as well as colour. */
@@ -1404,20 +1649,35 @@ static void thresholds(struct strbuf *out, const json_t *r)
 	strbuf_addstr(out, "</table>\n");
 }
 
-/* "timeout 3, 5xx 12", or "none"; whatever the kinds miss, as "other". */
-static void add_error_kinds(struct strbuf *out, const json_t *errs)
+/*
+ * "timeout 3, 5xx 12", or "none"; 4xx and 5xx by status code when the
+ * part counts them ("status_429 12"); whatever the kinds miss, as "other".
+ */
+static void add_error_kinds(struct strbuf *out, const json_t *part)
 {
+	const json_t *errs = json_object_get(part, "errors"), *codes = json_object_get(part, "status_codes");
 	double sum = 0, total = num(errs, "total", 0);
+	const char *code;
+	json_t *v;
 	int any = 0;
 
 	for (int i = 0; i < NR_KINDS; i++) {
-		double v = num(errs, kind_key[i], 0);
+		double n = num(errs, kind_key[i], 0);
 
-		if (v <= 0)
+		if (n <= 0 || (i >= 4 && json_is_object(codes)))
 			continue;
 		strbuf_addf(out, "%s%s ", any++ ? ", " : "", kind_name[i]);
-		add_count(out, v);
-		sum += v;
+		add_count(out, n);
+		sum += n;
+	}
+	json_object_foreach((json_t *)codes, code, v) {
+		if ((code[0] != '4' && code[0] != '5') || !(fin(json_number_value(v)) > 0))
+			continue;
+		strbuf_addf(out, "%sstatus_", any++ ? ", " : "");
+		add_esc(out, code);
+		strbuf_addch(out, ' ');
+		add_count(out, json_number_value(v));
+		sum += fin(json_number_value(v));
 	}
 	if (total > sum) {
 		strbuf_addf(out, "%sother ", any++ ? ", " : "");
@@ -1446,7 +1706,7 @@ static void scenario_row(struct strbuf *out, const json_t *s, size_t i)
 	strbuf_addstr(out, "</td><td>");
 	add_rate(out, num(s, "rps", 0));
 	strbuf_addstr(out, "</td><td class=\"l\">");
-	add_error_kinds(out, json_object_get(s, "errors"));
+	add_error_kinds(out, s);
 	strbuf_addstr(out, "</td><td>");
 	add_count(out, num(s, "dropped", 0));
 	strbuf_addstr(out, "</td>");

@@ -5,10 +5,12 @@
  * that adds up the threads of one run.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "net.h"
 #include "result.h"
 #include "scenario.h"
 #include "strbuf.h"
@@ -62,6 +64,17 @@ static json_t *sec_json(const struct tl_sec *s, size_t t)
 				json_object_set_new(k, err_kind_names[i], json_integer((json_int_t)s->err_kinds[i]));
 		json_object_set_new(o, "error_kinds", k);
 	}
+	if (s->nr_codes) {
+		json_t *c = json_object();
+
+		for (uint32_t i = 0; i < s->nr_codes; i++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%u", s->codes[i].code);
+			json_object_set_new(c, key, json_integer((json_int_t)s->codes[i].n));
+		}
+		json_object_set_new(o, "error_codes", c);
+	}
 	json_object_set_new(o, "p50_us", json_real(r3((double)hist_percentile(&h, 50) / 1000)));
 	json_object_set_new(o, "p90_us", json_real(r3((double)hist_percentile(&h, 90) / 1000)));
 	json_object_set_new(o, "p99_us", json_real(r3((double)hist_percentile(&h, 99) / 1000)));
@@ -86,6 +99,40 @@ static double error_rate(const struct run_stats *s)
 	return intended > 0 ? failed / intended : 0;
 }
 
+/* "error_examples": the first reason per kind of error and per 4xx or 5xx status code. */
+static void examples_json(json_t *o, const struct run_stats *s)
+{
+	json_t *ex = json_object();
+	char key[32];
+
+	for (int k = 0; k < ERR_KINDS; k++)
+		if (s->first_err[k])
+			json_object_set_new(ex, err_kind_names[k], json_string(s->first_err[k]));
+	for (int c = 0; c < STATUS_CODES; c++)
+		if (s->codes[c] && s->code_first[c]) {
+			snprintf(key, sizeof(key), "status_%d", c);
+			json_object_set_new(ex, key, json_string(s->code_first[c]));
+		}
+	if (json_object_size(ex))
+		json_object_set_new(o, "error_examples", ex);
+	else
+		json_decref(ex);
+}
+
+/* "status_codes": every answer by its status code. */
+static json_t *codes_json(const struct run_stats *s)
+{
+	json_t *o = json_object();
+	char key[16];
+
+	for (int c = 0; c < STATUS_CODES; c++)
+		if (s->codes[c]) {
+			snprintf(key, sizeof(key), "%d", c);
+			json_object_set_new(o, key, json_integer((json_int_t)s->codes[c]));
+		}
+	return o;
+}
+
 /* The statistics keys shared by the top level and each scenario. */
 static void part_to_json(json_t *o, const struct run_stats *s)
 {
@@ -99,20 +146,21 @@ static void part_to_json(json_t *o, const struct run_stats *s)
 		json_object_set_new(errs, err_kind_names[k], json_integer((json_int_t)s->errors[k]));
 	json_object_set_new(errs, "total", json_integer((json_int_t)run_stats_errors(s)));
 	json_object_set_new(o, "errors", errs);
-	for (int k = 0; k < ERR_KINDS; k++)
-		if (s->first_err[k]) {
-			json_t *ex = json_object_get(o, "error_examples");
-
-			if (!ex)
-				json_object_set_new(o, "error_examples", ex = json_object());
-			json_object_set_new(ex, err_kind_names[k], json_string(s->first_err[k]));
-		}
+	json_object_del(o, "error_examples");   /* a merge writes its sum over a copy */
+	examples_json(o, s);
 	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
 	json_object_set_new(o, "late", json_integer((json_int_t)s->late));
+	json_object_set_new(o, "late_max_us", json_real(r3((double)s->late_max_ns / 1000)));
+	json_object_del(o, "pool");
+	if (s->pool.peak || s->pool.waits)
+		json_object_set_new(o, "pool", json_pack("{sIsIsIsf}", "waits", (json_int_t)s->pool.waits,
+			"late", (json_int_t)s->pool.late, "peak", (json_int_t)s->pool.peak,
+			"needed", r3(s->pool.needed)));
 	json_object_set_new(o, "error_rate", json_real(error_rate(s)));
 	json_object_set_new(o, "status", json_pack("{sIsIsIsIsI}", "1xx", (json_int_t)s->status[1],
 		"2xx", (json_int_t)s->status[2], "3xx", (json_int_t)s->status[3],
 		"4xx", (json_int_t)s->status[4], "5xx", (json_int_t)s->status[5]));
+	json_object_set_new(o, "status_codes", codes_json(s));
 	json_object_set_new(o, "latency_us", latency_json(&s->lat));
 	for (size_t t = 0; t < s->tl.nr; t++)
 		json_array_append_new(tl, sec_json(&s->tl.v[t], t));
@@ -155,6 +203,8 @@ static void add_planned(json_t *dst, const json_t *src)
 
 static void scenario_json(json_t *o, const struct plan_scenario *ps, const struct scenario_run *r)
 {
+	struct strbuf path = STRBUF_INIT;
+
 	json_object_set_new(o, "name", json_string(ps->name));
 	json_object_set_new(o, "model", json_string(ps->model.open ? "open" : "closed"));
 	json_object_set_new(o, "connections", json_integer(ps->model.connections));
@@ -162,7 +212,9 @@ static void scenario_json(json_t *o, const struct plan_scenario *ps, const struc
 	if (ps->model.open)
 		json_object_set_new(o, "target_rps", json_real(r3(r->target_rps)));
 	json_object_set_new(o, "method", json_string(ps->method ? ps->method : "GET"));
-	json_object_set_new(o, "path", json_string(ps->path ? ps->path : "/"));
+	request_path(&path, r->target ? r->target->path : "/", ps->path);
+	json_object_set_new(o, "path", json_string(path.buf));
+	strbuf_release(&path);
 	if (r->shards > 1)
 		json_object_set_new(o, "shard", json_pack("[ii]", r->shard, r->shards));
 	part_to_json(o, &r->stats);
@@ -183,14 +235,25 @@ static void total_planned(json_t *doc)
 		add_planned(json_object_get(doc, "timeline"), json_object_get(s, "timeline"));
 }
 
+/* "run": which copy of which test this is (see result_check_copies()). */
+static json_t *run_json(const struct run_info *ri)
+{
+	json_t *o = json_pack("{sssisi}", "scenario_sha256", ri->scenario_sha256 ? ri->scenario_sha256 : "",
+			      "shard", (int)ri->shard, "shards", ri->shards ? (int)ri->shards : 1);
+
+	if (ri->id)
+		json_object_set_new(o, "id", json_string(ri->id));
+	return o;
+}
+
 json_t *result_build(const struct plan *p, const struct scenario_run *runs, size_t nr,
-		     const char *target, const struct timespec *started)
+		     const struct run_info *ri)
 {
 	json_t *doc = json_object(), *sc = json_array();
 	struct run_stats all;
 	char when[64];
 
-	utc_stamp(when, sizeof(when), started, 1);
+	utc_stamp(when, sizeof(when), &ri->started, 1);
 	run_stats_init(&all);
 	for (size_t i = 0; i < nr; i++) {
 		json_t *o = json_object();
@@ -202,9 +265,13 @@ json_t *result_build(const struct plan *p, const struct scenario_run *runs, size
 	json_object_set_new(doc, "format", json_string(RESULT_FORMAT));
 	json_object_set_new(doc, "tool", json_string("loadtest " LOADTEST_VERSION));
 	json_object_set_new(doc, "started_at", json_string(when));
-	json_object_set_new(doc, "target", json_string(target));
+	json_object_set_new(doc, "target", json_string(ri->target));
 	if (p->file)
 		json_object_set_new(doc, "scenario_file", json_string(p->file));
+	json_object_set_new(doc, "run", run_json(ri));
+	json_object_set_new(doc, "interrupted", json_boolean(ri->interrupted));
+	if (ri->stopped)
+		json_object_set_new(doc, "stopped", json_string(ri->stopped));
 	part_to_json(doc, &all);
 	json_object_set_new(doc, "scenarios", sc);
 	total_planned(doc);
@@ -296,6 +363,34 @@ static uint64_t u64(const json_t *o, const char *key)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
+/* A status code as a JSON key ("429"); 0 when it is not one. */
+static unsigned code_of(const char *key)
+{
+	char *end;
+	unsigned long c = strtoul(key, &end, 10);
+
+	return *end || end - key != 3 || c < 100 || c >= STATUS_CODES ? 0 : (unsigned)c;
+}
+
+/* {"401": 3, ...} into the counts of a run (`rs`) or of a second (`sec`). */
+static void codes_from_json(const json_t *o, struct run_stats *rs, struct tl_sec *sec)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		unsigned c = code_of(key);
+		json_int_t n = json_integer_value(v);
+
+		if (!c || n <= 0)
+			continue;
+		if (rs)
+			rs->codes[c] += (uint64_t)n;
+		else
+			tl_code_add(sec, c, (uint64_t)n);
+	}
+}
+
 static int sec_from_json(struct tl_sec *s, const json_t *o)
 {
 	const char *b = json_string_value(json_object_get(o, "buckets")), *p;
@@ -308,6 +403,7 @@ static int sec_from_json(struct tl_sec *s, const json_t *o)
 	s->dropped = u64(o, "dropped");
 	for (int k = 0; k < ERR_KINDS; k++)
 		s->err_kinds[k] = u64(json_object_get(o, "error_kinds"), err_kind_names[k]);
+	codes_from_json(json_object_get(o, "error_codes"), NULL, s);
 	if (!b)
 		return -1;
 	for (p = b; *p; p++)
@@ -338,7 +434,9 @@ static int sec_from_json(struct tl_sec *s, const json_t *o)
 static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *err)
 {
 	const json_t *errs = json_object_get(o, "errors"), *tl = json_object_get(o, "timeline"), *e;
-	const char *why;
+	const json_t *ex = json_object_get(o, "error_examples"), *pool = json_object_get(o, "pool");
+	const char *why, *key;
+	json_t *v;
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
@@ -351,17 +449,28 @@ static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *e
 	s->bytes = u64(o, "bytes_read");
 	s->dropped = u64(o, "dropped");
 	s->late = u64(o, "late");
+	s->late_max_ns = (uint64_t)(fmax(0, json_number_value(json_object_get(o, "late_max_us"))) * 1000);
+	s->pool.waits = u64(pool, "waits");
+	s->pool.late = u64(pool, "late");
+	s->pool.peak = u64(pool, "peak");
+	s->pool.needed = fmax(0, json_number_value(json_object_get(pool, "needed")));
 	s->duration_s = json_number_value(json_object_get(o, "duration_s"));
 	for (int k = 0; k < ERR_KINDS; k++) {
 		s->errors[k] = u64(errs, err_kind_names[k]);
 		/* points into the document, which outlives the merge */
-		s->first_err[k] = json_string_value(json_object_get(json_object_get(o, "error_examples"),
-								   err_kind_names[k]));
+		s->first_err[k] = json_string_value(json_object_get(ex, err_kind_names[k]));
+	}
+	codes_from_json(json_object_get(o, "status_codes"), s, NULL);
+	json_object_foreach((json_t *)ex, key, v) {
+		unsigned c = !strncmp(key, "status_", 7) ? code_of(key + 7) : 0;
+
+		if (c && json_is_string(v) && !s->code_first[c])
+			s->code_first[c] = xstrdup(json_string_value(v));
 	}
 	for (int k = 1; k < 6; k++) {
-		char key[4] = { (char)('0' + k), 'x', 'x', 0 };
+		char cls[4] = { (char)('0' + k), 'x', 'x', 0 };
 
-		s->status[k] = u64(json_object_get(o, "status"), key);
+		s->status[k] = u64(json_object_get(o, "status"), cls);
 	}
 	json_array_foreach(tl, i, e) {
 		ALLOC_GROW(s->tl.v, s->tl.nr + 1, s->tl.alloc);
@@ -432,6 +541,123 @@ static int merge_scenario(json_t *o, json_t *const *docs, size_t nr, const char 
 	return rc;
 }
 
+/* The sum is interrupted or stopped when a copy was; it is no one copy. */
+static void merge_flags(json_t *out, json_t *const *docs, size_t nr)
+{
+	int interrupted = 0;
+
+	for (size_t d = 0; d < nr; d++) {
+		const json_t *stopped = json_object_get(docs[d], "stopped");
+
+		interrupted |= json_is_true(json_object_get(docs[d], "interrupted"));
+		if (stopped && !json_object_get(out, "stopped"))
+			json_object_set(out, "stopped", (json_t *)stopped);
+	}
+	json_object_set_new(out, "interrupted", json_boolean(interrupted));
+	json_object_del(json_object_get(out, "run"), "shard");
+}
+
+/* ---- checking that the documents are the copies of one run ---- */
+
+static const char *run_str(const json_t *doc, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(doc, "run"), key));
+}
+
+static json_int_t run_int(const json_t *doc, const char *key)
+{
+	const json_t *v = json_object_get(json_object_get(doc, "run"), key);
+
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static int same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Can `doc` be checked at all: a copy, with its identity? */
+static int check_one(const json_t *doc, const char *file, struct strbuf *err)
+{
+	json_int_t shard = run_int(doc, "shard"), shards = run_int(doc, "shards");
+
+	if (json_object_get(doc, "merged_from")) {
+		strbuf_addf(err, "'%s' is a merged result, not the result of one copy", file);
+		return -1;
+	}
+	if (!run_str(doc, "scenario_sha256") || shards < 1 || shard < 0 || shard >= shards) {
+		strbuf_addf(err, "'%s' does not say which copy of which test it is (no \"run\"; "
+			    "written by an older loadtest?)", file);
+		return -1;
+	}
+	return 0;
+}
+
+/* Do `a` (of file fa) and `b` come from the same test, run the same way? */
+static int check_pair(const json_t *a, const char *fa, const json_t *b, const char *fb,
+		      struct strbuf *err)
+{
+	const char *ta = json_string_value(json_object_get(a, "target"));
+	const char *tb = json_string_value(json_object_get(b, "target"));
+
+	if (!same(run_str(a, "scenario_sha256"), run_str(b, "scenario_sha256")))
+		strbuf_addf(err, "'%s' and '%s' are results of different tests (their scenarios "
+			    "differ: '%s' and '%s')", fa, fb,
+			    json_string_value(json_object_get(a, "scenario_file")) ?: "ad hoc",
+			    json_string_value(json_object_get(b, "scenario_file")) ?: "ad hoc");
+	else if (!same(ta, tb))
+		strbuf_addf(err, "'%s' and '%s' ran against different targets ('%s' and '%s')",
+			    fa, fb, ta ? ta : "", tb ? tb : "");
+	else if (run_int(a, "shards") != run_int(b, "shards"))
+		strbuf_addf(err, "'%s' is one of %lld copies, '%s' one of %lld", fa,
+			    (long long)run_int(a, "shards"), fb, (long long)run_int(b, "shards"));
+	else if (!same(run_str(a, "id"), run_str(b, "id")))
+		strbuf_addf(err, "'%s' and '%s' are copies of different runs (run id '%s' and '%s')",
+			    fa, fb, run_str(a, "id") ?: "", run_str(b, "id") ?: "");
+	else if (run_int(a, "shard") == run_int(b, "shard"))
+		strbuf_addf(err, "'%s' and '%s' are the same copy (--shard %lld/%lld)%s", fa, fb,
+			    (long long)run_int(a, "shard"), (long long)run_int(a, "shards"),
+			    run_int(a, "shards") == 1 ? ": to split a test, run each copy with "
+						    "--shard I/N" : "");
+	return err->len ? -1 : 0;
+}
+
+/* Every copy 0..N-1 is there (the documents are known to be distinct copies of one run). */
+static int check_complete(json_t *const *docs, size_t nr, struct strbuf *err)
+{
+	json_int_t n = run_int(docs[0], "shards"), listed = 0;
+	char *seen = xcalloc((size_t)n, 1);
+
+	for (size_t d = 0; d < nr; d++)
+		seen[run_int(docs[d], "shard")] = 1;
+	for (json_int_t i = 0; i < n; i++) {
+		if (seen[i])
+			continue;
+		if (!listed)
+			strbuf_addf(err, "copies missing from a run of %lld (--shard I/%lld, I from 0): ",
+				    (long long)n, (long long)n);
+		if (listed++ < 10)
+			strbuf_addf(err, "%s%lld", listed > 1 ? ", " : "", (long long)i);
+	}
+	if (listed > 10)
+		strbuf_addf(err, " and %lld more", (long long)(listed - 10));
+	free(seen);
+	return listed ? -1 : 0;
+}
+
+int result_check_copies(json_t *const *docs, const char *const *files, size_t nr,
+			struct strbuf *err)
+{
+	for (size_t d = 0; d < nr; d++)
+		if (check_one(docs[d], files[d], err) < 0)
+			return -1;
+	for (size_t a = 0; a < nr; a++)
+		for (size_t b = a + 1; b < nr; b++)
+			if (check_pair(docs[a], files[a], docs[b], files[b], err) < 0)
+				return -1;
+	return nr ? check_complete(docs, nr, err) : 0;
+}
+
 json_t *result_merge(json_t *const *docs, size_t nr, struct strbuf *err)
 {
 	json_t *out, *sc, *s;
@@ -456,6 +682,7 @@ json_t *result_merge(json_t *const *docs, size_t nr, struct strbuf *err)
 	}
 	part_to_json(out, &all);
 	total_planned(out);
+	merge_flags(out, docs, nr);
 	json_object_set_new(out, "merged_from", json_integer((json_int_t)nr));
 	run_stats_release(&all);
 	return out;

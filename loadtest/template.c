@@ -121,7 +121,7 @@ static int has_header(const struct request_spec *spec, const char *name)
 	return 0;
 }
 
-static void join_path(struct strbuf *sb, const char *base, const char *path)
+void request_path(struct strbuf *sb, const char *base, const char *path)
 {
 	size_t bl = strlen(base);
 
@@ -172,7 +172,7 @@ static int build_head(struct req_template *t, const struct request_spec *spec,
 	int rc;
 
 	strbuf_addf(&sb, "%s ", spec->method ? spec->method : "GET");
-	join_path(&sb, base_path, spec->path);
+	request_path(&sb, base_path, spec->path);
 	strbuf_addstr(&sb, " HTTP/1.1\r\n");
 	if (!has_header(spec, "host"))
 		strbuf_addf(&sb, "Host: %s\r\n", hostport);

@@ -74,6 +74,9 @@ void tctx_init(struct tctx *c, uint64_t first_seq, uint64_t step);
 const struct strbuf *req_render(const struct req_template *t, struct tctx *c,
 				struct strbuf *scratch, struct strbuf *body_scratch);
 
+/* The path a request goes to: the target's base path, then the scenario's `path` (or none). */
+void request_path(struct strbuf *sb, const char *base, const char *path);
+
 /* Check a string for unknown variables (for scenario validation). */
 int template_check(const char *s, const char **why);
 

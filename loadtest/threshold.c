@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,10 +118,49 @@ static int parse_count(const char *s, double *n, const char **why)
 	return -1;
 }
 
+/* status_429 (a code) or status_4xx (a class); returns the end, or NULL. */
+static const char *parse_status(struct threshold *t, const char *s, struct strbuf *why)
+{
+	const char *d = s + 7;
+	size_t n = strspn(d, "0123456789x");
+
+	t->metric = TM_STATUS;
+	if (n == 3 && d[0] >= '1' && d[0] <= '5' && d[1] == 'x' && d[2] == 'x') {
+		t->status = (unsigned)(d[0] - '0');
+		return d + 3;
+	}
+	if (n == 3 && d[0] >= '1' && d[0] <= '5' && isdigit((unsigned char)d[1]) &&
+	    isdigit((unsigned char)d[2])) {
+		t->status = (unsigned)atoi(d);
+		return d + 3;
+	}
+	strbuf_addf(why, "'%.*s' is not a status code from status_100 to status_599, or a class "
+		    "such as status_4xx", (int)(7 + n), s);
+	return NULL;
+}
+
+/* "5" or "0.1%": a count of answers, or a share of the intended requests. */
+static int parse_status_value(struct threshold *t, const char *s, const char **why)
+{
+	const char *u = number(s, &t->value);
+
+	if (u && !strcmp(u, "%") && t->value <= 100) {
+		t->value /= 100;
+		t->share = 1;
+		return 0;
+	}
+	if (u && !*u && t->value == floor(t->value))
+		return 0;
+	*why = "expected a count such as 0, or a share of the requests such as 1%";
+	return -1;
+}
+
 static const char *parse_metric(struct threshold *t, const char *s, struct strbuf *why)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
 
+	if (!strncmp(s, "status_", 7))
+		return parse_status(t, s, why);
 	if (n == 1 && *s == 'p' && s[1] == '(') {
 		const char *e;
 		double p;
@@ -142,7 +182,7 @@ static const char *parse_metric(struct threshold *t, const char *s, struct strbu
 			return s + n;
 		}
 	strbuf_addf(why, "unknown metric '%.*s' (use p(N), avg, min, max, med, error_rate, rate, "
-			 "dropped or requests)", (int)(n ? n : strcspn(s, " <>=")), s);
+			 "dropped, requests or status_NNN)", (int)(n ? n : strcspn(s, " <>=")), s);
 	return NULL;
 }
 
@@ -181,6 +221,9 @@ int threshold_parse(struct threshold *t, const char *expr, struct strbuf *why)
 	case TM_DROPPED:
 	case TM_REQUESTS:
 		rc = parse_count(val, &t->value, &reason);
+		break;
+	case TM_STATUS:
+		rc = parse_status_value(t, val, &reason);
 		break;
 	default:
 		rc = parse_latency_us(val, &t->value, &reason);
@@ -229,6 +272,31 @@ static double percentile_us(const json_t *part, double pct)
 	return v;
 }
 
+/* Answers with the threshold's status code or class, as a count or a share. */
+static double observe_status(const struct threshold *t, const json_t *part, struct strbuf *out)
+{
+	const json_t *errs = json_object_get(part, "errors");
+	char key[16];
+	double n, intended;
+
+	if (t->status < 10) {
+		snprintf(key, sizeof(key), "%uxx", t->status);
+		n = num(json_object_get(part, "status"), key);
+	} else {
+		snprintf(key, sizeof(key), "%u", t->status);
+		n = num(json_object_get(part, "status_codes"), key);
+	}
+	if (!t->share) {
+		strbuf_addf(out, "%.0f", n);
+		return n;
+	}
+	/* as error_rate counts them: answers, transport errors and dropped sends */
+	intended = num(part, "requests") + num(part, "dropped") + num(errs, "connect") +
+		   num(errs, "timeout") + num(errs, "read") + num(errs, "write");
+	strbuf_addf(out, "%.3g%% (%.0f)", intended > 0 ? n / intended * 100 : 0, n);
+	return intended > 0 ? n / intended : 0;
+}
+
 static double observe(const struct threshold *t, const json_t *part, struct strbuf *out)
 {
 	const json_t *lat = json_object_get(part, "latency_us");
@@ -249,6 +317,7 @@ static double observe(const struct threshold *t, const json_t *part, struct strb
 		return v;
 	case TM_DROPPED: v = num(part, "dropped"); strbuf_addf(out, "%.0f", v); return v;
 	case TM_REQUESTS: v = num(part, "requests"); strbuf_addf(out, "%.0f", v); return v;
+	case TM_STATUS: return observe_status(t, part, out);
 	}
 	if (isnan(v))
 		strbuf_addstr(out, "n/a");

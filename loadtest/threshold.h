@@ -3,9 +3,12 @@
  *
  *   p(99) < 200ms      avg <= 50ms      max < 2s      med < 10ms
  *   error_rate < 1%    rate >= 250/s    dropped == 0  requests >= 1000
+ *   status_429 < 1%    status_5xx < 0.1%               status_401 == 0
  *
  * Latencies take a unit (ns, us, µs, ms, s, m); rates are N/s, Nr/s or
  * N/m; error_rate is a percentage or a fraction; counts are integers.
+ * status_NNN (a code) and status_Nxx (a class) count answers: as a share
+ * of the intended requests (like error_rate) with '%', else as a count.
  * They are checked against the result document (see result.h), so a
  * merged result is judged exactly like a single run.
  */
@@ -16,13 +19,17 @@
 
 struct strbuf;
 
-enum th_metric { TM_PCT, TM_AVG, TM_MIN, TM_MAX, TM_ERROR_RATE, TM_RATE, TM_DROPPED, TM_REQUESTS };
+enum th_metric {
+	TM_PCT, TM_AVG, TM_MIN, TM_MAX, TM_ERROR_RATE, TM_RATE, TM_DROPPED, TM_REQUESTS, TM_STATUS,
+};
 enum th_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ };
 
 struct threshold {
 	char *expr;              /* as written */
 	enum th_metric metric;
 	double pct;              /* TM_PCT */
+	unsigned status;         /* TM_STATUS: a code (100..599), or a class (1..5: 1xx..5xx) */
+	int share;               /* TM_STATUS: value is a fraction of the intended requests */
 	enum th_op op;
 	double value;            /* µs for latencies, a fraction, per second, or a count */
 };

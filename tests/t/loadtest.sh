@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # loadtest end to end, against real servers on loopback: tests/tools/
-# test-httpd (fixed delays, stalls, chunked bodies, closes, error statuses)
-# and nginx from Debian for TLS with a CA this test makes. Checks the
-# numbers (p50 of a 10 ms server within 5 %, an open-model rate within
-# 1 %, a 1 s stall visible in the open model's p99), errors by kind,
-# thresholds and exit codes, every report format, scenario files, shards
-# and merge, render-job against the Kubernetes schema, bad input (exit 2,
-# nothing written), SIGINT, and that a credential never shows.
+# test-httpd (fixed delays, stalls, chunked bodies, closes, error statuses,
+# /status/NNN) and nginx from Debian for TLS with a CA this test makes.
+# Checks the numbers (p50 of a 10 ms server within 5 %, an open-model rate
+# within 1 %, a 1 s stall visible in the open model's p99), late sends
+# blamed on the pool only when it ran out, errors by kind and by status
+# code, thresholds and exit codes, every report format, scenario files,
+# shards and merge (and what merge refuses), render-job against the
+# Kubernetes schema, bad input (exit 2, nothing written), --env's failure,
+# colour on a terminal, SIGINT, a wrong CA stopping the run early, and
+# that a credential never shows.
 . "$(dirname "$0")/../lib.sh"
 LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}
 HTTPD=${TEST_HTTPD:-$BUILD_DIR/tests/test-httpd}
@@ -86,7 +89,14 @@ start slow50 --delay 50ms
 LT -c 2 -d 2s -R 100 --json "$TEST_DIR/late.json" "http://127.0.0.1:$PORT/" >"$TEST_DIR/late.out"
 is "$(j "$TEST_DIR/late.json" "d['late'] > 150, d['dropped'], d['latency_us']['p50'] > 500000")" "(True, 0, True)" \
 	"a pool too small for the rate: sends are late, and the wait is in the latencies"
-ok "the summary says so, and what to do" sh -c "grep -q '^    late  ' '$TEST_DIR/late.out' && grep -q \"raise 'connections' unless\" '$TEST_DIR/late.out'"
+is "$(j "$TEST_DIR/late.json" "d['pool']['waits'] >= d['pool']['late'] > 150, d['pool']['peak'], 4 < d['pool']['needed'] < 7, d['late_max_us'] > 500000")" \
+	"(True, 2, True, True)" "the pool is measured: sends that waited for a connection, the peak in flight, what the rate needs (100/s x 50 ms)"
+ok "the summary says so, by how much, and what to do" sh -c "grep -q '^    late      [0-9]* of 200 sends' '$TEST_DIR/late.out' && grep -q 'waited for a connection: all 2 were busy or connecting (at most 2 requests in flight)' '$TEST_DIR/late.out' && grep -q \"keeps about [56] busy: raise 'connections' unless\" '$TEST_DIR/late.out'"
+LT -c 100 -d 2s -R 20 "http://127.0.0.1:$PORT/" >"$TEST_DIR/roomy.out"
+ok "a pool with room to spare is not blamed (20/s, 100 connections)" sh -c "! grep -q \"raise 'connections'\" '$TEST_DIR/roomy.out'"
+LT run "$SOURCE_DIR/loadtest/smoke.yaml" --target "http://127.0.0.1:$PORT" --json "$TEST_DIR/smoke.json" >"$TEST_DIR/smoke.out"
+is "$?:$(j "$TEST_DIR/smoke.json" "d['pool']['late'] < 10")" "0:True" "the reference smoke test runs"
+ok "and its summary blames no pool" sh -c "! grep -q \"raise 'connections'\" '$TEST_DIR/smoke.out'"
 
 # --- errors by kind ---
 start e500 --status 503
@@ -97,6 +107,48 @@ start e404 --status 404
 LT -c 2 -d 1s -q --threshold 'error_rate < 1%' --json "$TEST_DIR/404.json" "http://127.0.0.1:$PORT/"; rc=$?
 is "$rc:$(j "$TEST_DIR/404.json" "d['errors']['status_4xx'] > 0, d['ok']")" "1:(True, False)" \
 	"4xx answers are errors and fail 'error_rate < 1%' (exit 1)"
+start codes --delay 1ms
+cat >"$TEST_DIR/codes.yaml" <<EOF2
+target: http://127.0.0.1:$PORT
+thresholds: ["status_429 < 1%", "status_401 == 0", "status_5xx < 0.1%", "status_2xx >= 40%"]
+scenarios:
+  login:
+    rate: 20r/s
+    duration: 2s
+    request: {path: /status/401}
+  limited:
+    rate: 20r/s
+    duration: 2s
+    request: {path: "/status/429?page=2"}
+  fine:
+    rate: 40r/s
+    duration: 2s
+    request: {path: /ok}
+EOF2
+LT run "$TEST_DIR/codes.yaml" --json "$TEST_DIR/codes.json" --tap "$TEST_DIR/codes.tap" \
+	--junit "$TEST_DIR/codes.xml" --html "$TEST_DIR/codes.html" >"$TEST_DIR/codes.out"
+is "$?:$(j "$TEST_DIR/codes.json" "d['status_codes'], d['errors']['status_4xx'], d['status']['4xx']")" \
+	"1:({'200': 80, '401': 40, '429': 40}, 80, 80)" "answers are counted by status code, the class totals kept"
+is "$(j "$TEST_DIR/codes.json" "d['error_examples']['status_401'], d['error_examples']['status_429'], d['scenarios'][1]['status_codes']")" \
+	"('Unauthorized: status 401 as asked', 'Too Many Requests: status 429 as asked', {'429': 40})" \
+	"the first answer of each code is kept: reason phrase and body"
+is "$(j "$TEST_DIR/codes.json" "[(t['expr'], t['ok'], t['observed']) for t in d['thresholds']]")" \
+	"[('status_429 < 1%', False, '25% (40)'), ('status_401 == 0', False, '40'), ('status_5xx < 0.1%', True, '0% (0)'), ('status_2xx >= 40%', True, '50% (80)')]" \
+	"thresholds name a code or a class, as a share or a count"
+is "$(j "$TEST_DIR/codes.json" "sum(e.get('error_codes', {}).get('401', 0) for e in d['timeline']), [s['path'] for s in d['scenarios']]")" \
+	"(40, ['/status/401', '/status/429?page=2', '/ok'])" "the timeline counts codes second by second; paths as sent"
+ok "the summary: a line per code with its first answer" sh -c "grep -q '^              status_401 40, first: Unauthorized: status 401 as asked\$' '$TEST_DIR/codes.out' && grep -q '^              status_429 40, first: Too Many Requests' '$TEST_DIR/codes.out'"
+ok "TAP: a failed test lists the errors by code with the first answer" \
+	grep -q '^    status_429: {count: 40, first: "Too Many Requests: status 429 as asked"}' "$TEST_DIR/codes.tap"
+ok "TAP: prove reads it" prove -e cat "$TEST_DIR/codes.tap" --dry
+ok "JUnit: so does the failure's text" \
+	python3 -c "import xml.etree.ElementTree as E,sys; r=E.parse(sys.argv[1]).getroot(); f=[c.find('failure') for c in r.iter('testcase') if c.find('failure') is not None]; assert len(f)==2 and 'status_401 40, first: Unauthorized: status 401 as asked' in f[0].text, f[0].text" "$TEST_DIR/codes.xml"
+ok "HTML: errors by code, in the table and the plot" sh -c "grep -q '<code>status_429</code></td><td>40</td>' '$TEST_DIR/codes.html' && grep -q '>429</text>' '$TEST_DIR/codes.html' && grep -q 'GET /status/429?page=2' '$TEST_DIR/codes.html'"
+for i in 0 1; do LT run "$TEST_DIR/codes.yaml" -q --shard $i/2 --json "$TEST_DIR/codes$i.json"; done
+"$LOADTEST" merge -q --json "$TEST_DIR/codes-merged.json" "$TEST_DIR/codes0.json" "$TEST_DIR/codes1.json"
+is "$?:$(j "$TEST_DIR/codes-merged.json" "d['status_codes'], [t['observed'] for t in d['thresholds']][:2], 'status_401' in d['error_examples']")" \
+	"1:({'200': 80, '401': 40, '429': 40}, ['25% (40)', '40'], True)" "merge adds up the codes and judges them on the sum"
+
 start slow --delay 2s
 t0=$(date +%s%N)
 LT -c 4 -d 1s --timeout 300ms -q --json "$TEST_DIR/timeout.json" "http://127.0.0.1:$PORT/" 2>"$TEST_DIR/timeout.err"; rc=$?
@@ -118,12 +170,21 @@ LT -c 2 -d 1s -q --body @"$TEST_DIR/big.body" --json "$TEST_DIR/big.json" "http:
 is "$?:$(j "$TEST_DIR/big.json" "d['requests'] > 10, d['errors']['total']")" "0:(True, 0)" \
 	"3 MB request bodies go out whole (partial writes) and are answered"
 if command -v script >/dev/null; then
-	script -qec "'$LOADTEST' -c 2 -d 2s http://127.0.0.1:$PORT/" /dev/null >"$TEST_DIR/tty.out" 2>&1
+	script -qec "'$LOADTEST' -c 2 -d 2s --threshold 'p(99) < 1us' --threshold 'dropped == 0' http://127.0.0.1:$PORT/" /dev/null >"$TEST_DIR/tty.out" 2>&1
 	ok "on a terminal a progress line is updated in place" \
 		grep -qE 's/2s\] [0-9]+ requests, [0-9]+ req/s' "$TEST_DIR/tty.out"
+	ok "and the thresholds' verdicts are in colour" \
+		sh -c "grep -qF \"\$(printf '\033[1;31mFAIL\033[0m p(99)')\" '$TEST_DIR/tty.out' && grep -qF \"\$(printf '\033[32mok\033[0m   dropped')\" '$TEST_DIR/tty.out'"
+	NO_COLOR=1 script -qec "'$LOADTEST' -c 2 -d 1s --no-progress --threshold 'dropped == 0' http://127.0.0.1:$PORT/" /dev/null >"$TEST_DIR/nocolor.out" 2>&1
+	ok "but not with NO_COLOR" sh -c "grep -q '    ok   dropped == 0' '$TEST_DIR/nocolor.out' && ! grep -q \"\$(printf '\033')\" '$TEST_DIR/nocolor.out'"
 else
 	skip "script(1) is not installed" "the progress line on a terminal"
 fi
+ok "no colour off a terminal" sh -c "! grep -q \"\$(printf '\033')\" '$TEST_DIR/codes.out'"
+LT -c 2 -d 1s -q --json "$TEST_DIR/path.json" --html "$TEST_DIR/path.html" "http://127.0.0.1:$PORT/v1/stats?x=1&y=2"
+is "$(j "$TEST_DIR/path.json" "d['scenarios'][0]['method'], d['scenarios'][0]['path']")" "('GET', '/v1/stats?x=1&y=2')" \
+	"an ad-hoc run is labelled with the URL's path"
+ok "in the HTML too" grep -q 'GET /v1/stats?x=1&amp;y=2' "$TEST_DIR/path.html"
 
 # --- thresholds and reports ---
 start t10 --delay 10ms
@@ -165,7 +226,11 @@ bad() {  # DESC EXPECTED-TEXT ARGS...
 bad "a threshold without a unit" "'200': a latency needs a unit" --threshold 'p(99) < 200' "http://127.0.0.1:$PORT/"
 bad "an unknown metric" "unknown metric 'latency'" --threshold 'latency < 2s' "http://127.0.0.1:$PORT/"
 bad "not an http URL" "is not an http:// or https:// URL" ftp://127.0.0.1/
-bad "a bad duration" "-d: '10x'" -d 10x "http://127.0.0.1:$PORT/"
+bad "a bad duration" "-d: '10x': unknown duration unit (use ms, s, m, h or d)" -d 10x "http://127.0.0.1:$PORT/"
+bad "a duration without its unit" "-d: '5': a duration needs a unit, e.g. 5s" -d 5 "http://127.0.0.1:$PORT/"
+printf 'scenarios:\n  q:\n    duration: 1s\n' >"$TEST_DIR/env.yaml"
+bad "--env: the provisioner's own reason" "--env 'nope': no environment 'nope' (see 'provisioner list')" \
+	run "$TEST_DIR/env.yaml" --env nope
 bad "a bad rate" "-R: 'fast'" -R fast "http://127.0.0.1:$PORT/"
 bad "more threads than connections" "fewer connections" -c 2 -t 4 "http://127.0.0.1:$PORT/"
 bad "an unknown variable in the body" "unknown variable" --body '${nope}' "http://127.0.0.1:$PORT/"
@@ -241,6 +306,19 @@ rate0=$(j "$TEST_DIR/shard0.json" "d['scenarios'][0]['requests']")
 ok "a copy runs its share of the rate ($rate0 of ~300)" within "$rate0" 150 3
 echo '{"format":"something-else"}' >"$TEST_DIR/other.json"
 bad "merge: a file that is not a result" "not a loadtest result" merge "$TEST_DIR/other.json"
+bad "merge: the same file twice" "'$TEST_DIR/shard1.json' and '$TEST_DIR/shard1.json' are the same copy (--shard 1/2)" \
+	merge "$TEST_DIR/shard0.json" "$TEST_DIR/shard1.json" "$TEST_DIR/shard1.json"
+bad "merge: a copy missing" "copies missing from a run of 2 (--shard I/2, I from 0): 1" merge "$TEST_DIR/shard0.json"
+bad "merge: copies of different scenario files" \
+	"'$TEST_DIR/shard0.json' and '$TEST_DIR/codes1.json' are results of different tests" \
+	merge "$TEST_DIR/shard0.json" "$TEST_DIR/codes1.json"
+bad "merge: runs without --shard" "are the same copy (--shard 0/1): to split a test, run each copy with --shard I/N" \
+	merge "$TEST_DIR/two.json" "$TEST_DIR/two.json"
+LT run "$TEST_DIR/two.yaml" -q --shard 1/2 --run-id later --json "$TEST_DIR/later1.json"
+bad "merge: copies of different runs of a test" "are copies of different runs (run id '' and 'later')" \
+	merge "$TEST_DIR/shard0.json" "$TEST_DIR/later1.json"
+is "$(j "$TEST_DIR/later1.json" "d['run']['shard'], d['run']['shards'], d['run']['id'], d['run']['scenario_sha256'] == __import__('hashlib').sha256(open('$TEST_DIR/two.yaml','rb').read()).hexdigest()")" \
+	"(1, 2, 'later', True)" "a copy's result says which copy of which test it is"
 
 # --- render-job ---
 "$LOADTEST" render-job "$TEST_DIR/two.yaml" --parallel 4 --target http://api.perf.svc:8080 -o "$TEST_DIR/job.yaml"
@@ -254,6 +332,10 @@ fi
 ok "render-job: indexed, 4 copies, each a shard, with the body file" \
 	sh -c "grep -q 'completionMode: Indexed' '$TEST_DIR/job.yaml' && grep -q '\$(JOB_COMPLETION_INDEX)/4' '$TEST_DIR/job.yaml' && grep -q 'path: body.json' '$TEST_DIR/job.yaml'"
 bad "render-job: --parallel 0" "--parallel: '0'" render-job "$TEST_DIR/two.yaml" --parallel 0
+"$LOADTEST" render-job "$TEST_DIR/notarget.yaml" --parallel 2 -o "$TEST_DIR/notarget-job.yaml" 2>"$TEST_DIR/notarget.err"
+is "$?:$(cat "$TEST_DIR/notarget.err"):$(test -e "$TEST_DIR/notarget-job.yaml" && echo written)" \
+	"2:loadtest: error: no target: give --target URL, or set 'target' in '$TEST_DIR/notarget.yaml':" \
+	"render-job: no target, so every pod would fail: refused, nothing written"
 
 # --- TLS with a CA this test makes, through nginx ---
 if command -v nginx >/dev/null && command -v openssl >/dev/null; then
@@ -298,6 +380,17 @@ EOF2
 	LT -c 2 -d 1s --cacert other.crt -q --json tls-bad.json "https://127.0.0.1:$tport/" 2>tls-bad.err
 	is "$?:$(j tls-bad.json "d['errors']['connect'] > 0, d['requests'], 'certificate' in d['error_examples']['connect']")" \
 		"1:(True, 0, True)" "TLS: a certificate from another CA is refused (connect errors, the reason kept, exit 1)"
+	t0=$(date +%s%N)
+	LT -R 200 -d 2s --cacert other.crt --json tls-stop.json --tap tls-stop.tap --threshold 'error_rate < 1%' \
+		"https://127.0.0.1:$tport/" >tls-stop.out 2>tls-stop.err
+	rc=$?
+	t1=$(date +%s%N)
+	is "$rc:$(j tls-stop.json "d['stopped'], d['errors']['connect'] <= 40")" \
+		"1:('every TLS handshake failed: certificate verify failed (unable to get local issuer certificate)', True)" \
+		"TLS: when every handshake fails to verify alike, the run stops early, and the result says why"
+	ok "in well under the 2 s planned ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 1500
+	ok "and the message asks about the CA" grep -qF "loadtest: error: every TLS handshake failed: certificate verify failed (unable to get local issuer certificate); is --cacert right?" tls-stop.err
+	ok "so do the summary and TAP" sh -c "grep -q '^  stopped early: every TLS handshake failed' tls-stop.out && grep -q '^# stopped early: every TLS' tls-stop.tap"
 	ok "the credential is in no output, report or message" sh -c "! grep -rl 'tls-canary-3f9a' tls.json tls.tap tls.xml tls.html tls.out"
 	cd - >/dev/null
 else
@@ -306,12 +399,15 @@ fi
 
 # --- SIGINT: stop early, report what ran, exit 130 ---
 start sig
-"$LOADTEST" --no-progress -c 2 -d 30s -q --json "$TEST_DIR/sig.json" "http://127.0.0.1:$PORT/" &
+"$LOADTEST" --no-progress -c 2 -d 30s --threshold 'dropped == 0' --json "$TEST_DIR/sig.json" \
+	--tap "$TEST_DIR/sig.tap" --junit "$TEST_DIR/sig.xml" --html "$TEST_DIR/sig.html" \
+	"http://127.0.0.1:$PORT/" >"$TEST_DIR/sig.out" &
 lp=$!
 sleep 1
 kill -INT $lp
 wait $lp
-is "$?:$(j "$TEST_DIR/sig.json" "d['requests'] > 0, d['duration_s'] < 5")" "130:(True, True)" \
+is "$?:$(j "$TEST_DIR/sig.json" "d['requests'] > 0, d['duration_s'] < 5, d['interrupted']")" "130:(True, True, True)" \
 	"SIGINT ends the run early, reports what ran, exits 130"
+ok "every report says the run was interrupted" sh -c "grep -q '^  interrupted after [0-9.]*s: the figures are of the part that ran' '$TEST_DIR/sig.out' && grep -q '^# interrupted after' '$TEST_DIR/sig.tap' && grep -q '^  interrupted: true' '$TEST_DIR/sig.tap' && grep -q '<property name=\"interrupted\" value=\"true\"/>' '$TEST_DIR/sig.xml' && grep -q '<strong>Interrupted</strong>' '$TEST_DIR/sig.html'"
 
 done_testing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/tools/test-httpd, the server loadtest's tests run against: answers,
 # keep-alive and pipelining, request bodies, --delay, --chunked,
-# --close-every, --stall-every, malformed requests, loopback only, and that
+# --close-every, --stall-every, /status/NNN, malformed requests, loopback only, and that
 # it stops on SIGTERM and by itself after --duration. Talks to it with curl
 # (and bash's /dev/tcp for raw bytes).
 . "$(dirname "$0")/../lib.sh"
@@ -125,6 +125,12 @@ stop
 
 start status --status 503 --body-size 0
 is "$(fetch -o /dev/null -w '%{http_code} %{size_download}' "$URL")" "503 0" "--status 503 --body-size 0"
+is "$(fetch -w ' %{http_code}' "${URL}status/429?page=2")" "status 429 as asked
+ 429" "/status/NNN is answered NNN, whatever --status says"
+out=$(raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /status/401 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n')
+is "$(statuses "$out")" "503 401 " "and the connection is closed after it"
+is "$(fetch -o /dev/null -w '%{http_code}' "${URL}status/600") $(fetch -o /dev/null -w '%{http_code}' "${URL}status/4291")" \
+	"503 503" "a code out of range or a longer path is no such request"
 stop
 
 "$HTTPD" --addr 0.0.0.0 --port 0 2>"$TEST_DIR/err"

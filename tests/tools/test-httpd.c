@@ -13,7 +13,10 @@
  * the command line) and is built once at start-up, in two forms: with and
  * without "Connection: close". A connection's output is then only a count
  * of responses due and an offset into the first of them, so a connection
- * costs its 16 KB input buffer and no more, whatever the body size.
+ * costs its 16 KB input buffer and no more, whatever the body size. One
+ * exception, for tests of errors by status code: a request for the path
+ * /status/NNN (NNN from 200 to 599, a query allowed) is answered NNN with
+ * the body "status NNN as asked", and the connection is closed after it.
  *
  * Delays: a request fully read (head and body) puts its response in one
  * FIFO, due --delay later. With a single delay the order requests are read
@@ -80,7 +83,8 @@
 
 /* The responses, built once; a connection sends any number of RESP_OK and
  * at most one other, last, after which it closes. */
-enum resp { RESP_OK, RESP_OK_CLOSE, RESP_400, RESP_413, RESP_431, RESP_501, RESP__N };
+enum resp { RESP_OK, RESP_OK_CLOSE, RESP_400, RESP_413, RESP_431, RESP_501, RESP__N,
+	    RESP_CODE = RESP__N /* the code the path asked for: S.code[conn's code] */ };
 
 struct blob {
 	char *p;
@@ -97,6 +101,7 @@ struct conn {
 	int dirty;		/* on the list of connections to flush */
 	enum resp last;		/* the final response when closing (RESP_OK after the peer's EOF) */
 	enum resp kind;		/* the response of the request whose body is being read */
+	unsigned code;		/* RESP_CODE: the status code */
 	char *buf;		/* input not yet parsed: buf[start, end) */
 	size_t start, end;
 	uint64_t body_left;	/* request body still to read and discard */
@@ -127,6 +132,7 @@ struct server {
 	int accepting;
 	uint64_t start, end, armed;
 	struct blob resp[RESP__N];
+	struct blob code[600];	/* RESP_CODE answers, built when first asked for */
 	struct pending *q;	/* a ring: q[(head + i) % cap], i < len, sorted by due */
 	size_t qcap, qhead, qlen;
 	struct conn *dirty;	/* connections with something new to write */
@@ -431,6 +437,20 @@ static void build_error(struct blob *b, unsigned long status)
 		  status, text, strlen(text) + 1, text);
 }
 
+/* The answer to /status/NNN, built once per code. */
+static void build_code(unsigned long status)
+{
+	struct blob *b = &S.code[status];
+	char body[64];
+
+	if (b->len)
+		return;
+	snprintf(body, sizeof(body), "status %lu as asked\n", status);
+	blob_addf(b, "HTTP/1.1 %lu %s\r\nServer: test-httpd\r\nConnection: close\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
+		  status, reason(status), strlen(body), body);
+}
+
 static void build_responses(void)
 {
 	build_ok(&S.resp[RESP_OK], 0);
@@ -641,6 +661,7 @@ static void conn_new(int fd)
 /* --- reading requests ----------------------------------------------------- */
 
 struct request {
+	unsigned code;		/* /status/NNN asked for NNN */
 	int http10;
 	int close;		/* Connection: close, or HTTP/1.0 */
 	int expect_continue;
@@ -734,6 +755,18 @@ static enum resp parse_header(struct request *rq, const char *p, size_t n)
 	return RESP_OK;
 }
 
+/* The code a target /status/NNN[?...] asks for, 0 if it does not. */
+static unsigned status_path(const char *t, size_t n)
+{
+	unsigned code;
+
+	if (n < 11 || memcmp(t, "/status/", 8) || !isdigit((unsigned char)t[8]) ||
+	    !isdigit((unsigned char)t[9]) || !isdigit((unsigned char)t[10]) || (n > 11 && t[11] != '?'))
+		return 0;
+	code = (unsigned)(t[8] - '0') * 100 + (unsigned)(t[9] - '0') * 10 + (unsigned)(t[10] - '0');
+	return code >= 200 && code <= 599 ? code : 0;
+}
+
 /* METHOD SP TARGET SP HTTP/1.x */
 static enum resp parse_request_line(struct request *rq, const char *p, size_t n)
 {
@@ -751,6 +784,7 @@ static enum resp parse_request_line(struct request *rq, const char *p, size_t n)
 	for (const char *t = sp1 + 1; t < sp2; t++)
 		if ((unsigned char)*t <= 0x20 || *t == 0x7f)
 			return RESP_400;
+	rq->code = status_path(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	version = sp2 + 1;
 	if ((size_t)(p + n - version) != 8 || strncmp(version, "HTTP/1.", 7) ||
 	    (version[7] != '0' && version[7] != '1'))
@@ -832,6 +866,11 @@ static void conn_head(struct conn *c, const char *eoh)
 	c->reqs++;
 	c->kind = rq.close || (S.o.close_every && c->reqs % S.o.close_every == 0) ?
 		RESP_OK_CLOSE : RESP_OK;
+	if (rq.code) {
+		build_code(rq.code);
+		c->kind = RESP_CODE;
+		c->code = rq.code;
+	}
 	c->body_left = rq.length;
 	if (!c->body_left)
 		conn_answer(c, c->kind);
@@ -910,6 +949,11 @@ static enum resp ready_kind(const struct conn *c, unsigned i)
 	return c->closing && !c->queued && i + 1 == c->ready ? c->last : RESP_OK;
 }
 
+static const struct blob *resp_blob(const struct conn *c, enum resp kind)
+{
+	return kind == RESP_CODE ? &S.code[c->code] : &S.resp[kind];
+}
+
 static int fill_iov(const struct conn *c, struct iovec *iov)
 {
 	size_t off = c->off;
@@ -920,7 +964,7 @@ static int fill_iov(const struct conn *c, struct iovec *iov)
 		iov[n++].iov_len = c->cont_left;
 	}
 	for (unsigned i = 0; i < c->ready && n < MAX_IOV; i++) {
-		const struct blob *b = &S.resp[ready_kind(c, i)];
+		const struct blob *b = resp_blob(c, ready_kind(c, i));
 
 		iov[n].iov_base = b->p + off;
 		iov[n++].iov_len = b->len - off;
@@ -936,7 +980,7 @@ static void conn_advance(struct conn *c, size_t w)
 	c->cont_left -= k;
 	w -= k;
 	while (w) {
-		size_t left = S.resp[ready_kind(c, 0)].len - c->off;
+		size_t left = resp_blob(c, ready_kind(c, 0))->len - c->off;
 
 		if (w < left) {
 			c->off += w;
@@ -1213,6 +1257,8 @@ static void teardown(void)
 	}
 	for (int i = 0; i < RESP__N; i++)
 		free(S.resp[i].p);
+	for (size_t i = 0; i < sizeof(S.code) / sizeof(S.code[0]); i++)
+		free(S.code[i].p);
 	free(S.q);
 	close(S.lfd);
 	close(S.tfd);

@@ -10,9 +10,11 @@
 #include "strv.h"
 #include "tap.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct {
 	const char *out;
@@ -176,7 +178,8 @@ static void test_errors(void)
 		{ "x --lines=ten", "--lines: 'ten': not a whole number between 0 and 100" },
 		{ "x -f jsn", "-f: 'jsn': expected text or json (did you mean 'json'?)" },
 		{ "x --timeout 0s", "--timeout: '0s': must be more than 0" },
-		{ "x --timeout 10x", "--timeout: '10x':" },
+		{ "x --timeout 10x", "--timeout: '10x': unknown duration unit (use ms, s, m, h or d)" },
+		{ "x --timeout 5", "--timeout: '5': a duration needs a unit, e.g. 5s" },
 		{ "", "wrong number of arguments for 'render'\nusage: prog render FILE [--out DIR]" },
 		{ "a b c", "wrong number of arguments for 'render'" },
 	};
@@ -234,8 +237,46 @@ static void test_help(void)
 	strbuf_release(&sb);
 }
 
+/* Colour on a terminal (a pseudo-terminal here) only, and NO_COLOR and TERM=dumb win. */
+static void test_colour(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int pipefd[2], m = posix_openpt(O_RDWR | O_NOCTTY), t = -1;
+
+	if (m >= 0 && !grantpt(m) && !unlockpt(m))
+		t = open(ptsname(m), O_RDWR | O_NOCTTY);
+	if (pipe(pipefd) < 0)
+		pipefd[0] = pipefd[1] = -1;
+	unsetenv("NO_COLOR");
+	setenv("TERM", "xterm", 1);
+	tap_ok(!cli_colour_wanted(pipefd[1]), "colour: none into a pipe");
+	if (t >= 0) {
+		tap_ok(cli_colour_wanted(t), "colour: on a terminal");
+		setenv("NO_COLOR", "", 1);
+		tap_ok(cli_colour_wanted(t), "colour: an empty NO_COLOR does not count");
+		setenv("NO_COLOR", "1", 1);
+		tap_ok(!cli_colour_wanted(t), "colour: none with NO_COLOR, even on a terminal");
+		unsetenv("NO_COLOR");
+		setenv("TERM", "dumb", 1);
+		tap_ok(!cli_colour_wanted(t), "colour: none with TERM=dumb");
+	} else {
+		tap_skip("no pseudo-terminal", "colour on a terminal, NO_COLOR and TERM=dumb");
+	}
+	cli_add_coloured(&sb, 1, CLI_RED, "FAIL");
+	cli_add_coloured(&sb, 0, CLI_GREEN, " ok");
+	tap_is_str(sb.buf, "\033[1;31mFAIL\033[0m ok", "colour: text with its escape sequences, or plain");
+	strbuf_release(&sb);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	if (t >= 0)
+		close(t);
+	if (m >= 0)
+		close(m);
+}
+
 int main(void)
 {
+	test_colour();
 	test_find();
 	test_bound_values();
 	test_errors();

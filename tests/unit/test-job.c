@@ -213,11 +213,15 @@ static void check_variant(const struct job_opts *o, const char *what)
 			 !strcmp(claim, str_at(at(find_kind(docs, "PersistentVolumeClaim"),
 						  "metadata", NULL), "name"))),
 	       "%s: results go to claim %s", what, claim ? claim : "(none)");
-	env = json_array_get(at(container(docs), "env", NULL), 0);
-	tap_ok(o->secret ? is(at(env, "name", NULL), "LOADTEST_AUTH_HEADER") &&
-			   is(at(env, "valueFrom", "secretKeyRef", "name", NULL), o->secret)
-			 : !env,
-	       "%s: %s", what, o->secret ? "LOADTEST_AUTH_HEADER from the secret" : "no env");
+	env = at(container(docs), "env", NULL);
+	tap_ok(o->secret ? is(at(json_array_get(env, 0), "name", NULL), "LOADTEST_AUTH_HEADER") &&
+			   is(at(json_array_get(env, 0), "valueFrom", "secretKeyRef", "name", NULL), o->secret)
+			 : json_array_size(env) == 1,
+	       "%s: %s", what, o->secret ? "LOADTEST_AUTH_HEADER from the secret" : "no credentials");
+	tap_ok(is(at(json_array_get(env, json_array_size(env) - 1), "name", NULL), "LOADTEST_RUN_ID") &&
+	       is(at(json_array_get(env, json_array_size(env) - 1), "valueFrom", "fieldRef", "fieldPath",
+		     NULL), "metadata.labels['batch.kubernetes.io/controller-uid']"),
+	       "%s: LOADTEST_RUN_ID is the Job's uid, from the pod's label", what);
 	json_decref(docs);
 	strbuf_release(&out);
 }

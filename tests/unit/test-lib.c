@@ -38,6 +38,17 @@ static void test_strbuf(void)
 	s = strbuf_detach(&sb, &len);
 	tap_ok(sb.buf == strbuf_slopbuf && sb.len == 0, "detach leaves the strbuf empty and valid");
 	free(s);
+	/* what a server sent, as one line of valid UTF-8 */
+	{
+		static const char text[] = "  <h1>\r\n\t401 \x01 caf\xc3\xa9 \xe2\x82 \xc0\xaf \xed\xa0\x80\x7f end\n";
+
+		strbuf_add_line(&sb, text, sizeof(text) - 1);
+	}
+	tap_is_str(sb.buf, "<h1> 401 ? caf\xc3\xa9 ?? ?? ???? end ",
+		   "strbuf_add_line: white space runs become one space, controls and bad UTF-8 '?'");
+	strbuf_reset(&sb);
+	strbuf_add_line(&sb, "\xf0\x9f\x98\x80\xf4\x90\x80\x80", 8);
+	tap_is_str(sb.buf, "\xf0\x9f\x98\x80????", "strbuf_add_line: 4 bytes up to U+10FFFF, no further");
 	strbuf_release(&sb);
 }
 
@@ -68,6 +79,13 @@ static void test_units(void)
 	tap_ok(parse_millicpu("0.0001", &v, &why) < 0, "CPU finer than 1m is refused");
 	tap_ok(parse_rate_per_min("250r/s", &v, &why) == 0 && v == 15000, "250r/s is 15000 per minute");
 	tap_ok(parse_rate_per_min("250/s", &v, &why) < 0, "a rate needs r/s or r/m");
+	tap_is_str(why, "unknown rate unit (use r/s or r/m)", "250/s: the unit is unknown, not missing");
+	tap_ok(parse_rate_per_min("250", &v, &why) < 0 && !strcmp(why, "a rate needs a unit: r/s or r/m"),
+	       "250: the unit is missing");
+	tap_ok(parse_duration_ms("5x", &v, &why) < 0 &&
+	       !strcmp(why, "unknown duration unit (use ms, s, m, h or d)"), "5x: the unit is unknown");
+	tap_ok(parse_duration_ms("5", &v, &why) < 0 && !strcmp(why, "a duration needs a unit: ms, s, m, h or d"),
+	       "5: the unit is missing");
 	format_duration_ms(&sb, 90000);
 	tap_is_str(sb.buf, "90s", "durations format in the largest exact unit");
 	strbuf_reset(&sb);

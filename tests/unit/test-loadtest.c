@@ -1,12 +1,17 @@
 /*
- * Unit tests of loadtest's parts: the HTTP response parser, request
- * templates, thresholds and the open model's plan.
+ * Unit tests of loadtest's parts: the HTTP response parser (and what it
+ * keeps of an error), request templates and target paths, thresholds (by
+ * status code too), the open model's plan, and the checks and sums of
+ * `merge` on result documents.
  */
 #include <math.h>
 #include <string.h>
 
 #include "engine.h"
 #include "http-parse.h"
+#include "net.h"
+#include "report.h"
+#include "result.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "template.h"
@@ -90,6 +95,48 @@ static void test_parser_edges(void)
 	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
 	tap_ok(feed(&p, big, 4096, 0, NULL) == HP_ERROR && !strcmp(p.error, "line too long"),
 	       "parser: a header line over the limit is refused");
+}
+
+/* What the parser keeps of an answer: its reason phrase and the start of its body, for errors. */
+static void test_parser_excerpt(void)
+{
+	static const struct {
+		const char *resp;
+		const char *want;
+		const char *name;
+	} cases[] = {
+		{ "HTTP/1.1 401 Unauthorized\r\nContent-Length: 28\r\n\r\n{\"error\":\"bad credentials\"}",
+		  "Unauthorized: {\"error\":\"bad credentials\"}", "a reason and a body" },
+		{ "HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nslow\r\n"
+		  "5\r\n down\r\n0\r\n\r\n", "Too Many Requests: slow down", "a chunked body" },
+		{ "HTTP/1.1 503 \r\nContent-Length: 4\r\n\r\nbusy", "busy", "a body without a reason" },
+		{ "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n", "Oops", "a reason without a body" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "", "nothing of a success" },
+		{ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx",
+		  "Not Found: x", "the final answer's, after an interim one" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hp p;
+
+		feed(&p, cases[i].resp, 3, 0, NULL);
+		tap_ok(p.excerpt_len == strlen(cases[i].want) &&
+		       !memcmp(p.excerpt, cases[i].want, p.excerpt_len),
+		       "parser keeps %s: '%.*s'", cases[i].name, (int)p.excerpt_len, p.excerpt);
+	}
+	{
+		struct strbuf big = STRBUF_INIT;
+		struct hp p;
+
+		strbuf_addstr(&big, "HTTP/1.1 400 Bad Request\r\nContent-Length: 500\r\n\r\n");
+		for (int i = 0; i < 500; i++)
+			strbuf_addch(&big, 'b');
+		strbuf_addstr(&big, "HTTP/1.1 200 OK\r\n");
+		feed(&p, big.buf, 4096, 0, NULL);
+		tap_ok(p.state == HP_DONE && p.excerpt_len == HP_EXCERPT && p.body_bytes == 500,
+		       "parser keeps at most %d bytes, and not the next answer's", HP_EXCERPT);
+		strbuf_release(&big);
+	}
 }
 
 static void test_parser_errors(void)
@@ -185,10 +232,14 @@ static void test_thresholds(void)
 		{ "rate >= 250/s", TM_RATE, 250 }, { "rate >= 250r/s", TM_RATE, 250 },
 		{ "rate > 600/m", TM_RATE, 10 }, { "dropped == 0", TM_DROPPED, 0 },
 		{ "max < 2m", TM_MAX, 120e6 }, { "requests >= 1000", TM_REQUESTS, 1000 },
+		{ "status_429 < 1%", TM_STATUS, 0.01 }, { "status_5xx < 0.1%", TM_STATUS, 0.001 },
+		{ "status_401 == 0", TM_STATUS, 0 }, { "status_2xx >= 99.5%", TM_STATUS, 0.995 },
 	};
 	static const char *const bad[] = {
 		"p(99) < 200", "p(0) < 1ms", "p(101) < 1ms", "p99 < 1ms", "latency < 1ms",
 		"error_rate < 150%", "rate >= 250", "p(99) 200ms", "dropped == 1.5", "avg < 3 hours", "",
+		"status_42 < 1%", "status_600 == 0", "status_4xy < 1%", "status_429 < 1.5",
+		"status_429 < 1ms", "status_ < 1",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -211,6 +262,214 @@ static void test_thresholds(void)
 	}
 }
 
+/* status_NNN and status_Nxx judged on a part: as a count, or a share of the intended requests. */
+static void test_status_thresholds(void)
+{
+	static const struct {
+		const char *expr;
+		int ok;
+		const char *observed;
+	} cases[] = {
+		{ "status_429 < 1%", 0, "2% (2)" }, { "status_429 <= 2%", 1, "2% (2)" },
+		{ "status_401 == 0", 1, "0" }, { "status_503 == 1", 1, "1" },
+		{ "status_4xx < 3", 1, "2" }, { "status_5xx < 0.1%", 0, "1% (1)" },
+		{ "status_2xx >= 90%", 1, "90% (90)" },
+	};
+	/* 93 answers, 5 timeouts, 2 dropped: 100 intended */
+	json_t *part = json_pack("{sisis{sisisisi}s{sisisisisi}s{sisisi}}", "requests", 93, "dropped", 2,
+		"errors", "connect", 0, "timeout", 5, "read", 0, "write", 0,
+		"status", "1xx", 0, "2xx", 90, "3xx", 0, "4xx", 2, "5xx", 1,
+		"status_codes", "200", 90, "429", 2, "503", 1);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct threshold t;
+		struct strbuf why = STRBUF_INIT, obs = STRBUF_INIT;
+		int ok = threshold_parse(&t, cases[i].expr, &why) == 0 &&
+			 threshold_check(&t, part, &obs) == cases[i].ok;
+
+		tap_ok(ok && !strcmp(obs.buf, cases[i].observed), "threshold '%s' %s (observed %s)",
+		       cases[i].expr, cases[i].ok ? "holds" : "fails", obs.buf);
+		threshold_release(&t);
+		strbuf_release(&why);
+		strbuf_release(&obs);
+	}
+	json_decref(part);
+}
+
+/* A target's path, and the path a scenario's requests go to (what reports are labelled with). */
+static void test_paths(void)
+{
+	static const struct {
+		const char *url, *path, *want;
+	} cases[] = {
+		{ "http://127.0.0.1:8080/v1/stats?x=1", NULL, "/v1/stats?x=1" },
+		{ "http://127.0.0.1:8080", NULL, "/" },
+		{ "http://127.0.0.1:8080?x=1", NULL, "/?x=1" },
+		{ "http://127.0.0.1:8080/api/", "/v1/obs", "/api/v1/obs" },
+		{ "http://127.0.0.1:8080/api", "?q=1", "/api?q=1" },
+		{ "http://127.0.0.1:8080/x#frag", NULL, "/x" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct target t;
+		struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+
+		if (target_init(&t, cases[i].url, NULL, &err) == 0) {
+			request_path(&path, t.path, cases[i].path);
+			target_release(&t);
+		}
+		tap_is_str(path.buf, cases[i].want, "path of %s + %s", cases[i].url,
+			   cases[i].path ? cases[i].path : "(none)");
+		strbuf_release(&err);
+		strbuf_release(&path);
+	}
+}
+
+/* A copy's result, as `run` writes it (what the checks and the sum read). */
+static json_t *copy_doc(const char *digest, const char *target, int shard, int shards, const char *id,
+			int n401)
+{
+	json_t *run = json_pack("{sssisi}", "scenario_sha256", digest, "shard", shard, "shards", shards);
+	json_t *sc = json_pack("{sssssisi}", "name", "q", "model", "open", "connections", 4, "threads", 1);
+	json_t *doc = json_pack("{sssssos[]sb}", "format", "loadtest-result/1", "target", target,
+				"run", run, "thresholds", "interrupted", shard == 1);
+	json_t *part[2] = { doc, sc };
+
+	if (id)
+		json_object_set_new(run, "id", json_string(id));
+	for (int i = 0; i < 2; i++) {
+		json_t *o = part[i];
+
+		json_object_set_new(o, "requests", json_integer(10 + n401));
+		json_object_set_new(o, "late", json_integer(3));
+		json_object_set_new(o, "late_max_us", json_real(1500.0 * (shard + 1)));
+		json_object_set_new(o, "pool", json_pack("{sisisisf}", "waits", 4, "late", 3, "peak", 4,
+							 "needed", 2.5));
+		json_object_set_new(o, "errors", json_pack("{sisi}", "status_4xx", n401, "total", n401));
+		json_object_set_new(o, "status", json_pack("{sisi}", "2xx", 10, "4xx", n401));
+		json_object_set_new(o, "status_codes", json_pack("{sisi}", "200", 10, "401", n401));
+		json_object_set_new(o, "error_examples", json_pack("{ss}", "status_401",
+			shard ? "Unauthorized: later" : "Unauthorized: first"));
+		json_object_set_new(o, "timeline", json_pack("[{sisisis{si}s{si}ss}]", "t", 1,
+			"requests", 10 + n401, "errors", n401, "error_kinds", "status_4xx", n401,
+			"error_codes", "401", n401, "buckets", ""));
+		json_object_set_new(o, "histogram", json_pack("{sisisisisisisis[]}", "sig_bits", 7,
+			"count", 0, "min", 0, "max", 0, "sum", 0, "sumsq", 0, "clamped", 0, "buckets"));
+	}
+	json_object_set_new(doc, "scenarios", json_pack("[o]", sc));
+	return doc;
+}
+
+static void test_merge_checks(void)
+{
+	static const char *const files[] = { "a.json", "b.json", "c.json" };
+	static const struct {
+		int nr;
+		const char *d[3], *t[3], *id[3];
+		int shard[3], shards[3];
+		const char *want;
+	} cases[] = {
+		{ 3, { "aa", "aa", "aa" }, { "u", "u", "u" }, { 0 }, { 0, 1, 2 }, { 3, 3, 3 }, NULL },
+		{ 1, { "aa" }, { "u" }, { 0 }, { 0 }, { 1 }, NULL },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { 0 }, { 1, 1 }, { 3, 3 },
+		  "'a.json' and 'b.json' are the same copy (--shard 1/3)" },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { 0 }, { 0, 0 }, { 1, 1 },
+		  "are the same copy (--shard 0/1): to split a test, run each copy with --shard I/N" },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { 0 }, { 0, 2 }, { 4, 4 },
+		  "copies missing from a run of 4 (--shard I/4, I from 0): 1, 3" },
+		{ 2, { "aa", "bb" }, { "u", "u" }, { 0 }, { 0, 1 }, { 2, 2 },
+		  "'a.json' and 'b.json' are results of different tests" },
+		{ 2, { "aa", "aa" }, { "u", "v" }, { 0 }, { 0, 1 }, { 2, 2 },
+		  "'a.json' and 'b.json' ran against different targets ('u' and 'v')" },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { 0 }, { 0, 1 }, { 2, 3 },
+		  "'a.json' is one of 2 copies, 'b.json' one of 3" },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { "r1", "r2" }, { 0, 1 }, { 2, 2 },
+		  "'a.json' and 'b.json' are copies of different runs (run id 'r1' and 'r2')" },
+		{ 2, { "aa", "aa" }, { "u", "u" }, { "r1", NULL }, { 0, 1 }, { 2, 2 },
+		  "are copies of different runs (run id 'r1' and '')" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *docs[3] = { NULL };
+		struct strbuf err = STRBUF_INIT;
+		int rc;
+
+		for (int d = 0; d < cases[i].nr; d++)
+			docs[d] = copy_doc(cases[i].d[d], cases[i].t[d], cases[i].shard[d],
+					   cases[i].shards[d], cases[i].id[d], 1);
+		rc = result_check_copies(docs, files, (size_t)cases[i].nr, &err);
+		if (cases[i].want)
+			tap_ok(rc < 0 && strstr(err.buf, cases[i].want), "merge refuses: %s", err.buf);
+		else
+			tap_ok(rc == 0, "merge accepts %d copies of one run%s%s", cases[i].nr,
+			       err.len ? ": " : "", err.buf);
+		for (int d = 0; d < cases[i].nr; d++)
+			json_decref(docs[d]);
+		strbuf_release(&err);
+	}
+	{
+		json_t *docs[2] = { copy_doc("aa", "u", 0, 1, NULL, 1), NULL };
+		struct strbuf err = STRBUF_INIT;
+
+		int rc;
+
+		json_object_set_new(docs[0], "merged_from", json_integer(2));
+		rc = result_check_copies(docs, files, 1, &err);
+		tap_ok(rc < 0 && strstr(err.buf, "is a merged result"), "merge refuses a merged result: %s",
+		       err.buf);
+		json_object_del(docs[0], "merged_from");
+		json_object_del(docs[0], "run");
+		strbuf_reset(&err);
+		rc = result_check_copies(docs, files, 1, &err);
+		tap_ok(rc < 0 && strstr(err.buf, "which copy"), "and a result without a run identity: %s",
+		       err.buf);
+		json_decref(docs[0]);
+		strbuf_release(&err);
+	}
+}
+
+/* What merge adds up beyond the statistics of old: codes, their first reasons, lateness, the pool. */
+static void test_merge_sums(void)
+{
+	json_t *docs[2] = { copy_doc("aa", "u", 0, 2, "r", 2), copy_doc("aa", "u", 1, 2, "r", 3) };
+	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
+	json_t *m = result_merge(docs, 2, &err), *sc;
+	char *codes, *pool, *tl;
+
+	if (!tap_ok(m != NULL, "merge: two copies add up%s%s", err.len ? ": " : "", err.buf))
+		goto out;
+	sc = json_array_get(json_object_get(m, "scenarios"), 0);
+	codes = json_dumps(json_object_get(sc, "status_codes"), JSON_COMPACT);
+	pool = json_dumps(json_object_get(m, "pool"), JSON_COMPACT);
+	tl = json_dumps(json_object_get(json_array_get(json_object_get(m, "timeline"), 0), "error_codes"),
+			JSON_COMPACT);
+	tap_is_str(codes, "{\"200\":20,\"401\":5}", "merge: answers by status code add up");
+	tap_is_str(json_string_value(json_object_get(json_object_get(sc, "error_examples"), "status_401")),
+		   "Unauthorized: first", "merge: the first reason per code is the first copy's");
+	tap_is_str(pool, "{\"waits\":8,\"late\":6,\"peak\":8,\"needed\":5.0}", "merge: the pools add up");
+	tap_ok(json_integer_value(json_object_get(m, "late")) == 6 &&
+	       json_real_value(json_object_get(m, "late_max_us")) == 3000.0,
+	       "merge: late sends add up, the worst is the worst of all");
+	tap_is_str(tl, "{\"401\":5}", "merge: the timeline's seconds by status code add up");
+	tap_ok(json_is_true(json_object_get(m, "interrupted")) &&
+	       !json_object_get(json_object_get(m, "run"), "shard") &&
+	       json_integer_value(json_object_get(json_object_get(m, "run"), "shards")) == 2,
+	       "merge: interrupted when a copy was; the run is all of its copies");
+	report_summary(&summary, m, 0);
+	tap_ok(strstr(summary.buf, "  interrupted after ") &&
+	       strstr(summary.buf, "\n              status_401 5, first: Unauthorized: first"),
+	       "summary: interrupted, and errors by status code with the first reason");
+	free(codes);
+	free(pool);
+	free(tl);
+out:
+	json_decref(m);
+	json_decref(docs[0]);
+	json_decref(docs[1]);
+	strbuf_release(&err);
+	strbuf_release(&summary);
+}
+
 static void test_model(void)
 {
 	struct stage st[2] = { { 10ull * 1000000000, 0, 100 }, { 10ull * 1000000000, 100, 100 } };
@@ -227,9 +486,14 @@ int main(void)
 {
 	test_parser_ok();
 	test_parser_edges();
+	test_parser_excerpt();
 	test_parser_errors();
 	test_template();
 	test_thresholds();
+	test_status_thresholds();
+	test_paths();
 	test_model();
+	test_merge_checks();
+	test_merge_sums();
 	return tap_done();
 }

@@ -3,7 +3,8 @@
  * documents built here with jansson and lib/hist (two scenarios over 30
  * seconds, no requests at all, a hostile target, one second, an hour,
  * absurd numbers, the wrong types, a ramp with its planned rate, errors by
- * kind), each page checked for its plots, its
+ * kind and by status code, a spike in the first second, an interrupted
+ * run), each page checked for its plots, its
  * escaping, the absence of scripts and of nan/inf, and - when xmllint is
  * installed - for errors as HTML and for well-formedness as XML.
  */
@@ -160,6 +161,34 @@ static void add_kinds(json_t *timeline)
 		if (errs > 0)
 			json_object_set_new(e, "error_kinds", json_pack("{s:I, s:I}",
 				"connect", (json_int_t)2, "status_5xx", errs - 2));
+	}
+}
+
+/* Each second's errors by status code: 401 and 429, and in one second a 503 too. */
+static void add_codes(json_t *timeline)
+{
+	for (size_t i = 0; i < json_array_size(timeline); i++) {
+		json_t *e = json_array_get(timeline, i);
+		json_int_t errs = json_integer_value(json_object_get(e, "errors"));
+
+		if (errs <= 0)
+			continue;
+		json_object_set_new(e, "error_kinds", json_pack("{s:I, s:I}", "status_4xx", errs - 1,
+								"status_5xx", (json_int_t)1));
+		json_object_set_new(e, "error_codes", json_pack("{s:I, s:I, s:I}", "401", (json_int_t)2,
+								"429", errs - 3, "503", (json_int_t)1));
+	}
+}
+
+/* The first second 100 times slower than usual: a spike. */
+static void add_spike(json_t *timeline)
+{
+	json_t *e = json_array_get(timeline, 0);
+
+	for (size_t j = 0; j < 4; j++) {
+		static const char *const keys[] = { "p50_us", "p90_us", "p99_us", "max_us" };
+
+		json_object_set_new(e, keys[j], json_real(json_number_value(json_object_get(e, keys[j])) * 100));
 	}
 }
 
@@ -486,64 +515,156 @@ static void test_wrong_types(void)
 }
 
 /*
- * A result of one open scenario over 20 s whose timeline `decorate` adds
- * to (the plan, error kinds); the top level repeats the scenario's figures.
+ * A result of one open scenario at 250/s over 20 s whose timeline
+ * `decorate` (if any) adds to (the plan, error kinds); the top level
+ * repeats the scenario's figures.
  */
-static json_t *one_open_scenario(const char *name, double rate, int errors,
+static json_t *one_open_scenario(const char *name, int errors,
 				 void (*decorate)(json_t *timeline), json_t **scenario)
 {
-	json_t *s = make_scenario(name, "open", rate, 800, errors, 20);
+	json_t *s = make_scenario(name, "open", 250, 800, errors, 20);
 	json_t *r = make_result("http://x/", json_pack("[O]", s), NULL);
 
-	decorate(json_object_get(s, "timeline"));
+	if (decorate)
+		decorate(json_object_get(s, "timeline"));
 	fill_node(r, 20.003, 5000, 800, errors, json_incref(json_object_get(s, "timeline")),
 		  json_incref(json_object_get(s, "histogram")));
 	*scenario = s;
 	return r;
 }
 
+/* The page of one open scenario (one_open_scenario()), checked as every page is, and one of its plots. */
+struct one_page {
+	json_t *r, *s;
+	char *page, *plot;
+};
+
+/* `adjust`, when not NULL, changes the result first; `plot` is the plot's title after "NAME: ". */
+static void one_page(struct one_page *p, const char *name, int errors, void (*decorate)(json_t *),
+		     void (*adjust)(json_t *r, json_t *s), size_t svgs, const char *plot)
+{
+	struct strbuf title = STRBUF_INIT;
+
+	p->r = one_open_scenario(name, errors, decorate, &p->s);
+	if (adjust)
+		adjust(p->r, p->s);
+	p->page = check_page(name, p->r, svgs);
+	strbuf_addf(&title, "%s: %s", name, plot);
+	p->plot = plot_of(p->page, title.buf);
+	strbuf_release(&title);
+}
+
+static void one_page_release(struct one_page *p)
+{
+	free(p->plot);
+	free(p->page);
+	json_decref(p->s);
+	json_decref(p->r);
+}
+
 static void test_ramp(void)
 {
-	json_t *s, *r = one_open_scenario("ramp", 200, 0, add_ramp, &s);
-	char *page, *tput;
+	struct one_page p;
 
 	/* the scenario's latency, throughput and spectrum; no errors */
-	page = check_page("ramp", r, 3);
-	tput = plot_of(page, "ramp: Throughput over time");
-	tap_ok(strstr(tput, "<g class=\"c6 dash\"><title>planned") && strstr(tput, ">planned</text>"),
+	one_page(&p, "ramp", 0, add_ramp, NULL, 3, "Throughput over time");
+	tap_ok(strstr(p.plot, "<g class=\"c6 dash\"><title>planned") && strstr(p.plot, ">planned</text>"),
 	       "the planned rate is drawn, with a legend");
-	tap_is_int((intmax_t)path_points(tput, "<title>planned"), 20,
+	tap_is_int((intmax_t)path_points(p.plot, "<title>planned"), 20,
 		   "the planned line has a point per second");
-	tap_ok(!strstr(tput, "target (mean)"), "and no flat target line instead");
-	tap_ok(strstr(tput, "second 1: 250 requests/s (planned 12.5)")
-	       && strstr(tput, "(planned 250)"), "the tooltips say the plan of the second");
-	tap_ok(strstr(tput, "lowest 12.5/s, highest 250/s") != NULL, "the line's range is said");
-	free(tput);
-	free(page);
-	json_decref(s);
-	json_decref(r);
+	tap_ok(!strstr(p.plot, "target (mean)"), "and no flat target line instead");
+	tap_ok(strstr(p.plot, "second 1: 250 requests/s (planned 12.5)")
+	       && strstr(p.plot, "(planned 250)"), "the tooltips say the plan of the second");
+	tap_ok(strstr(p.plot, "lowest 12.5/s, highest 250/s") != NULL, "the line's range is said");
+	one_page_release(&p);
 }
 
 static void test_error_kinds(void)
 {
-	json_t *s, *r = one_open_scenario("kinds", 250, 10, add_kinds, &s);
-	char *page, *errs;
+	struct one_page p;
 
-	page = check_page("error kinds", r, 4);
-	errs = plot_of(page, "kinds: Errors and dropped requests over time");
-	tap_ok(strstr(errs, ">connect</text>") && strstr(errs, ">5xx</text>"),
+	one_page(&p, "kinds", 10, add_kinds, NULL, 4, "Errors and dropped requests over time");
+	tap_ok(strstr(p.plot, ">connect</text>") && strstr(p.plot, ">5xx</text>"),
 	       "both kinds are named in the legend");
-	tap_ok(strstr(errs, ">dropped</text>") != NULL, "dropped as before");
-	tap_ok(!strstr(errs, ">errors</text>") && !strstr(errs, ">timeout</text>")
-	       && !strstr(errs, ">other</text>"), "no total, and no kind that did not occur");
-	tap_ok(strstr(errs, "second 4: 5 errors/s (connect 2, 5xx 3), 0 dropped/s") != NULL,
+	tap_ok(strstr(p.plot, ">dropped</text>") != NULL, "dropped as before");
+	tap_ok(!strstr(p.plot, ">errors</text>") && !strstr(p.plot, ">timeout</text>")
+	       && !strstr(p.plot, ">other</text>"), "no total, and no kind that did not occur");
+	tap_ok(strstr(p.plot, "second 4: 5 errors/s (connect 2, 5xx 3), 0 dropped/s") != NULL,
 	       "the tooltip splits the second's errors");
-	tap_ok(strstr(errs, "errors by kind") != NULL, "the note says so");
-	tap_ok(strstr(page, "target (mean)") != NULL, "no planned: the flat target line");
-	free(errs);
-	free(page);
-	json_decref(s);
-	json_decref(r);
+	tap_ok(strstr(p.plot, "errors by kind") != NULL, "the note says so");
+	tap_ok(strstr(p.page, "target (mean)") != NULL, "no planned: the flat target line");
+	one_page_release(&p);
+}
+
+/* The run's answers by status code, and the first reason of two of them. */
+static void add_code_totals(json_t *r, json_t *s)
+{
+	json_object_set_new(r, "status_codes", json_pack("{s:i, s:i, s:i, s:i}", "200", 4990,
+							 "401", 4, "429", 4, "503", 2));
+	json_object_set_new(r, "error_examples", json_pack("{s:s, s:s}", "status_401",
+		"Unauthorized: {\"error\":\"bad <token>\"}", "status_429", "Too Many Requests"));
+	json_object_set_new(s, "status_codes", json_deep_copy(json_object_get(r, "status_codes")));
+}
+
+static void test_error_codes(void)
+{
+	struct one_page p;
+
+	one_page(&p, "codes", 10, add_codes, add_code_totals, 4, "Errors and dropped requests over time");
+	tap_ok(strstr(p.plot, ">401</text>") && strstr(p.plot, ">429</text>") && strstr(p.plot, ">503</text>"),
+	       "each status code has a line and a legend");
+	tap_ok(!strstr(p.plot, ">4xx</text>") && !strstr(p.plot, ">5xx</text>") && !strstr(p.plot, ">other</text>"),
+	       "not the classes too, and nothing left over");
+	tap_ok(strstr(p.plot, "<g class=\"c5\"><title>401") && strstr(p.plot, "<g class=\"c5 dash\"><title>429") &&
+	       strstr(p.plot, "<g class=\"c3\"><title>503"), "4xx in one colour, 5xx in another, told apart by dashes");
+	tap_ok(strstr(p.plot, "second 4: 5 errors/s (401 2, 429 2, 503 1)") != NULL,
+	       "the tooltip splits the second by code");
+	tap_ok(strstr(p.plot, "errors by kind and status code") != NULL, "the note says so");
+	tap_ok(strstr(p.page, "<code>status_401</code></td><td>4</td><td class=\"l\">"
+			      "Unauthorized: {&quot;error&quot;:&quot;bad &lt;token&gt;&quot;}</td>") &&
+	       strstr(p.page, "<code>status_503</code></td><td>2</td><td class=\"l\">\xe2\x80\x93</td>"),
+	       "a table of the errors by code, with the first answer of each (escaped)");
+	tap_ok(strstr(p.page, "status_401 4, status_429 4, status_503 2") != NULL,
+	       "the scenario table counts errors by code");
+	one_page_release(&p);
+}
+
+static void test_spike(void)
+{
+	struct one_page p;
+
+	one_page(&p, "spike", 0, add_spike, NULL, 3, "Latency percentiles over time");
+	tap_ok(strstr(p.plot, "latency (linear scale, cut)") && !strstr(p.plot, "log scale"),
+	       "a linear axis cut above the spike, not a log one");
+	/* the rest reach 38.4 ms (max, every tenth second): cut at twice that, 100 ms once rounded */
+	tap_ok(strstr(p.plot, ">100 ms</text>") && !strstr(p.plot, ">120 ms</text>"),
+	       "the axis ends at twice what the rest reach");
+	tap_is_int((intmax_t)count(p.plot, ", off the scale</title></path>"), 3,
+		   "the three points of the spike above it are marked (its p50, 80 ms, is within)");
+	tap_ok(strstr(p.plot, "second 1: max 480 ms, off the scale") != NULL, "saying their value");
+	tap_ok(strstr(p.plot, "3 above the axis (\xe2\x96\xb2), up to 480 ms") != NULL, "and the note says so");
+	one_page_release(&p);
+}
+
+static void interrupt(json_t *r, json_t *s)
+{
+	(void)s;
+	json_object_set_new(r, "interrupted", json_true());
+	json_object_set_new(r, "stopped", json_string("every TLS handshake failed: <reason>"));
+}
+
+static void test_partial(void)
+{
+	struct one_page p;
+
+	one_page(&p, "partial", 0, NULL, interrupt, 3, "Latency percentiles over time");
+	tap_ok(strstr(p.page, "<p class=\"partial\"><strong>Interrupted</strong> after 20 s: the figures "
+			      "are of the part that ran.</p>") != NULL, "an interrupted run says so");
+	tap_ok(strstr(p.page, "<strong>Stopped early</strong>: every TLS handshake failed: &lt;reason&gt;.")
+	       != NULL, "and a run the engine stopped says why");
+	tap_ok(strstr(p.page, "class=\"partial\"") < strstr(p.page, "<h2>Summary</h2>"),
+	       "before any figure");
+	one_page_release(&p);
 }
 
 int main(void)
@@ -564,6 +685,9 @@ int main(void)
 	test_wrong_types();
 	test_ramp();
 	test_error_kinds();
+	test_error_codes();
+	test_spike();
+	test_partial();
 	rmdir(tmpdir);
 	return tap_done();
 }
