@@ -71,6 +71,34 @@ int rm_rf(const char *path)
 	return ret;
 }
 
+int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0 || lchown(path, uid, gid) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = path_join(path, de->d_name);
+		if (chown_tree(sub, uid, gid) < 0)
+			ret = -1;
+		free(sub);
+	}
+	closedir(d);
+	return ret;
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
