@@ -71,7 +71,7 @@ int rt_account_alloc(struct rt_account *a, int index, struct strbuf *err)
 	return -1;
 }
 
-/* The home that marks a user as the environment's: envdir with its parent's real path. */
+/* The home that marks a user as the environment's: envdir with its parent's real path (if any). */
 static char *home_for(const char *envdir)
 {
 	char *parent = path_dirname(envdir), *real = realpath(parent, NULL);
@@ -223,14 +223,12 @@ int rt_account_leftovers(const struct rt_account *a, struct strbuf *what)
 
 size_t rt_accounts_under(const char *envs, struct rt_account_found **out)
 {
-	char *real = realpath(envs, NULL);
-	size_t nr = 0, len;
+	/* as homes are written; envs itself may be gone (deleted by hand) */
+	char *real = home_for(envs);
+	size_t nr = 0, len = strlen(real);
 	struct passwd *pw;
 
 	*out = NULL;
-	if (!real)
-		return 0;
-	len = strlen(real);
 	setpwent();
 	while ((pw = getpwent())) {
 		struct rt_account_found *f;
