@@ -342,6 +342,9 @@ static void say_limits(struct up *u, const char *why)
 		"      network, so there is no isolation between them and no network faults\n"
 		"      (partitions, link loss) can be injected; processes, PostgreSQL\n"
 		"      replication, failover and the gateway work as usual\n", why);
+	if (geteuid() != 0)
+		fprintf(stderr, "note: its processes run as you, not as a user of its own: without root\n"
+			"      there is no other user to keep out\n");
 }
 
 static void choose_mode(struct up *u)
@@ -440,6 +443,7 @@ static int existing(struct up *u, struct strbuf *err)
 static int after_down(struct up *u, struct rt_state *st, int *have, struct strbuf *err)
 {
 	long long deadline = clock_ms() + (long long)u->timeout_ms;
+	unsigned long long start;
 	pid_t down;
 
 	while ((down = rt_stop_pending(u->envdir)) || (*have == 0 && st->state == RT_STOPPING)) {
@@ -453,10 +457,11 @@ static int after_down(struct up *u, struct rt_state *st, int *have, struct strbu
 			if (!u->json)
 				fprintf(stderr, "note: '%s' is being removed (down, pid %d); it will be "
 					"made anew once it is gone\n", u->name, (int)down);
+			start = proc_start_time(down);
 			close(u->lock);
 			u->lock = -1;
-			while (rt_stop_pending(u->envdir) == down && !interrupted &&
-			       clock_ms() < deadline)
+			/* until it exits: once its directory is gone it still checks nothing is left */
+			while (proc_alive(down, start) && !interrupted && clock_ms() < deadline)
 				sleep_ms(50);
 			if (interrupted)
 				return strbuf_addstr(err, "interrupted"), -1;
