@@ -374,15 +374,19 @@ static int leftovers(struct proc *p)
 }
 
 /*
- * Kill what is left of p's last run. A group id is taken while any
- * member lives, so a group with live members is still p's.
+ * Kill what is left of p's last run; 1 if there was something. A group
+ * id is taken while any member lives, so a group with live members is
+ * still p's.
  */
-static void kill_leftovers(struct proc *p)
+static int kill_leftovers(struct proc *p)
 {
+	if (!leftovers(p))
+		return 0;
 	if (p->cgroup)
 		cgroup_kill(p->cgroup);
-	else if (leftovers(p))
+	else
 		kill(-p->old_pgid, SIGKILL);
+	return 1;
 }
 
 static struct proc *proc_by_pid(struct sv *sv, pid_t pid)
@@ -409,7 +413,11 @@ static void reap(struct sv *sv)
 		p = proc_by_pid(sv, si.si_pid);
 		if (p) {
 			p->old_pgid = p->cgroup ? 0 : si.si_pid;
-			kill_leftovers(p);
+			if (kill_leftovers(p)) {
+				logf_("%s: exited; killing what it left running", p->def->name);
+				rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
+					 p->def->name);
+			}
 		}
 		if (waitpid(si.si_pid, &status, 0) < 0)
 			break;
@@ -903,39 +911,35 @@ fail:
  * worker still holding its port would make it fail, or answer its checks
  * for it): kill what is there and look again shortly.
  */
-static int last_run_gone(struct sv *sv, struct proc *p)
+static int last_run_gone(struct proc *p)
 {
-	if (!leftovers(p))
+	if (!kill_leftovers(p))
 		return 1;
-	kill_leftovers(p);
-	if (!p->waiting_noted) {
-		logf_("%s: killing what is left of its last run before it starts again", p->def->name);
-		rt_event(sv->envdir, "leftovers", "%s: killed what was left of its last run",
-			 p->def->name);
-		p->waiting_noted = 1;
-	}
+	if (!p->waiting_noted)
+		logf_("%s: waiting for what is left of its last run to exit", p->def->name);
+	p->waiting_noted = 1;
 	return 0;
 }
 
 static long long schedule(struct sv *sv)
 {
 	long long now = clock_ms(), next = now + 500;
+	int due;
 
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
 
 		if (sv->stopping)
 			break;
-		if ((p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now)) &&
-		    deps_ready(sv, p) && !last_run_gone(sv, p))
-			p->next_start = now + LEFTOVER_POLL_MS;
-		else if (p->state == RT_P_WAITING && deps_ready(sv, p))
-			start_proc(sv, p);
-		else if (p->state == RT_P_BACKOFF && p->next_start <= now && deps_ready(sv, p))
-			start_proc(sv, p);
-		if (p->state == RT_P_WAITING && p->waiting_noted && p->next_start < next)
-			next = p->next_start;
-		if (p->state == RT_P_BACKOFF && p->next_start < next)
+		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
+		if (due && deps_ready(sv, p)) {
+			if (last_run_gone(p))
+				start_proc(sv, p);
+			else
+				p->next_start = now + LEFTOVER_POLL_MS;
+		}
+		if ((p->state == RT_P_BACKOFF || (p->state == RT_P_WAITING && p->waiting_noted)) &&
+		    p->next_start < next)
 			next = p->next_start;
 		if (p->state == RT_P_RUNNING) {
 			if (p->health.def && !p->health.h && p->health.due < next)
