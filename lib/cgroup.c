@@ -79,12 +79,29 @@ int cgroup_populated(const char *path)
 	return ret;
 }
 
+/* fn on every cgroup directly below the one at `path`. */
+static void each_child(const char *path, int (*fn)(const char *))
+{
+	char **names;
+	size_t nr;
+
+	if (list_dir(path, &names, &nr) < 0)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		char *sub = path_join(path, names[i]);
+
+		if (is_dir(sub))
+			fn(sub);
+		free(sub);
+	}
+	free_list(names);
+}
+
 /* Kernels before 5.14 have no cgroup.kill: every pid of every cgroup below, one by one. */
 static int kill_each(const char *path)
 {
-	char *procs = path_join(path, "cgroup.procs"), **names;
+	char *procs = path_join(path, "cgroup.procs");
 	struct strbuf sb = STRBUF_INIT;
-	size_t nr;
 
 	if (strbuf_read_file(&sb, procs, 1 << 20) == 0)
 		for (char *s = sb.buf, *end; *s; s = end) {
@@ -97,16 +114,7 @@ static int kill_each(const char *path)
 		}
 	strbuf_release(&sb);
 	free(procs);
-	if (list_dir(path, &names, &nr) < 0)
-		return errno == ENOENT ? 0 : -1;
-	for (size_t i = 0; i < nr; i++) {
-		char *sub = path_join(path, names[i]);
-
-		if (is_dir(sub))
-			kill_each(sub);
-		free(sub);
-	}
-	free_list(names);
+	each_child(path, kill_each);
 	return 0;
 }
 
@@ -137,19 +145,7 @@ int cgroup_kill_wait(const char *path, int timeout_ms)
 
 int cgroup_remove(const char *path)
 {
-	char **names;
-	size_t nr;
-
-	if (list_dir(path, &names, &nr) < 0)
-		return errno == ENOENT ? 0 : -1;
-	for (size_t i = 0; i < nr; i++) {
-		char *sub = path_join(path, names[i]);
-
-		if (is_dir(sub))
-			cgroup_remove(sub);
-		free(sub);
-	}
-	free_list(names);
+	each_child(path, cgroup_remove);
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return -1;
 	return 0;

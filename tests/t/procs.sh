@@ -40,9 +40,6 @@ OUT=$TEST_DIR/out
 mkdir -p "$OUT"
 cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
 
-json() {   # json FILE EXPR: a value of a JSON document (python3 expression on `d`)
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
-}
 st() {   # st ENV: its status document into $OUT/ENV.json
 	"$PROVISIONER" status "$1" -o json >"$OUT/$1.json" 2>/dev/null
 }

@@ -25,10 +25,6 @@ chmod 711 "$TEST_DIR"
 OUT=$TEST_DIR/out
 mkdir -p "$OUT"
 
-json() {   # json FILE EXPR: print a value of a JSON document (python3 expression on `d`)
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
-}
-
 cleanup_envs() {
 	local n
 	for n in rt-main rt-port rt-sick rt-pkg rt-intr ${long:-}; do
