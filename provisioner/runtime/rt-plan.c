@@ -484,9 +484,11 @@ static char **service_argv(const char *prog, const struct service *s,
 	return strv_detach(&argv);
 }
 
+/* http://ADDR:PORT/PATH with c's timings; without c->http, tcp://ADDR:PORT (a connect). */
 static struct rt_check *service_check(const char *addr, int port, const struct check *c)
 {
-	char *url = xasprintf("http://%s:%d%s", addr, port, c->http);
+	char *url = xasprintf("%s://%s:%d%s", c->http ? "http" : "tcp", addr, port,
+			      c->http ? c->http : "");
 	struct rt_check *k = proc_check(url, c);
 
 	free(url);
@@ -534,7 +536,8 @@ static int plan_service(struct rt_plan *p, const struct service *s, struct strbu
 			for (size_t i = 0; i < s->depends_on.nr; i++)
 				strv_push(&deps, s->depends_on.v[i].name);
 			o->depends_on = strv_detach(&deps);
-			if (s->health.http)
+			/* nothing to ask over HTTP: it is healthy once it takes connections */
+			if (s->health.http || !s->ready.http)
 				o->health = service_check(p->reg_addr[ri], port, &s->health);
 			if (s->ready.http)
 				o->ready = service_check(p->reg_addr[ri], port, &s->ready);

@@ -553,7 +553,7 @@ static void check_step(struct sv *sv, struct check *c, int ready)
 		return;
 	rc = hcheck_step(c->h, now);
 	if (rc != 0) {
-		int ok = rc == 1 && c->h->status >= 200 && c->h->status < 300;
+		int ok = rc == 1 && (c->h->tcp || (c->h->status >= 200 && c->h->status < 300));
 		char why[160] = "";
 
 		if (!ok)
