@@ -191,16 +191,25 @@ int rt_account_delete(const struct rt_account *a, const char *envdir, struct str
 	char *home = home_for(envdir);
 	const char *userdel[] = { "userdel", a->name, NULL };
 	const char *groupdel[] = { "groupdel", a->name, NULL };
+	struct strbuf why = STRBUF_INIT;
 	int ret = 0;
 
 	if (!plausible(a))
 		goto out;
-	/* userdel takes the user's own group with it, if nobody else is in it */
-	if (user_state(a, home) == 1 && run_tool(userdel, err) < 0)
+	/*
+	 * userdel takes the user's own group with it, if nobody else is in
+	 * it. Whoever else removed it meanwhile (a gc and a down at once) did
+	 * our work: only what is still there is a failure.
+	 */
+	if (user_state(a, home) == 1 && run_tool(userdel, &why) < 0 && user_state(a, home) == 1)
 		ret = -1;
-	else if (group_state(a) == 1 && !getpwnam(a->name) && run_tool(groupdel, err) < 0)
+	else if (group_state(a) == 1 && !getpwnam(a->name) && run_tool(groupdel, &why) < 0 &&
+		 group_state(a) == 1)
 		ret = -1;
+	if (ret < 0)
+		strbuf_add(err, why.buf, why.len);
 out:
+	strbuf_release(&why);
 	free(home);
 	return ret;
 }
