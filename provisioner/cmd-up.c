@@ -451,7 +451,7 @@ static int after_down(struct up *u, struct rt_state *st, int *have, struct strbu
 			if (!u->json)
 				fprintf(stderr, "note: a down left '%s' half removed; removing the rest\n",
 					u->name);
-			if (rt_teardown(u->state, u->name, 1, err) < 0)
+			if (rt_teardown(u->state, u->name, 0, err) < 0)
 				return -1;
 		} else {
 			if (!u->json)
