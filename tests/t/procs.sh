@@ -275,7 +275,7 @@ race() {   # race N HOLD: down pr-a in the background, up right after; HOLD: the
 	[ -e "$S/envs/pr-a/state.json" ] || up a >/dev/null 2>&1
 }
 for n in 1 2 3; do race "$n" 1; done
-for n in 4 5; do race "$n" 0; done
+race 4 0
 ok "down is in the audit log" grep -q '"command":"down","environment":"pr-a",.*"result":"ok"' "$S/audit.log"
 
 # --- gc of a running environment whose directory was deleted by hand ----------------------
