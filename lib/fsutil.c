@@ -41,18 +41,13 @@ int mkdir_p(const char *path, mode_t mode)
 	return ret;
 }
 
-int rm_rf(const char *path)
+/* fn(the path of each entry of directory `dir`, data); -1 if it cannot be read or any call failed. */
+static int each_entry(const char *dir, int (*fn)(const char *path, void *data), void *data)
 {
-	struct stat st;
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	int ret = 0;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	d = opendir(path);
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
@@ -60,15 +55,56 @@ int rm_rf(const char *path)
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		sub = path_join(path, de->d_name);
-		if (rm_rf(sub) < 0)
+		sub = path_join(dir, de->d_name);
+		if (fn(sub, data) < 0)
 			ret = -1;
 		free(sub);
 	}
 	closedir(d);
+	return ret;
+}
+
+static int rm_rf_entry(const char *path, void *data)
+{
+	(void)data;
+	return rm_rf(path);
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+	int ret;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	ret = each_entry(path, rm_rf_entry, NULL);
 	if (rmdir(path) < 0)
 		ret = -1;
 	return ret;
+}
+
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+static int chown_entry(const char *path, void *data)
+{
+	const struct owner *o = data;
+
+	return chown_tree(path, o->uid, o->gid);
+}
+
+int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	struct owner o = { uid, gid };
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || lchown(path, uid, gid) < 0)
+		return -1;
+	return S_ISDIR(st.st_mode) ? each_entry(path, chown_entry, &o) : 0;
 }
 
 static int write_all(int fd, const void *data, size_t len)

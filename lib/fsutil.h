@@ -16,6 +16,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* rm -rf: does not follow symbolic links; a missing path is success. */
 int rm_rf(const char *path);
 
+/* chown -hR: `path` and everything below it, symbolic links themselves, never what they name. */
+int chown_tree(const char *path, uid_t uid, gid_t gid);
+
 /*
  * Write `len` bytes to `path` atomically: write a temporary file in the
  * same directory, fsync it, rename it over `path`. Readers see either the

@@ -25,15 +25,18 @@ static int fail(struct hcheck *h, const char *why)
 	return -1;
 }
 
-/* http[s]://ADDRESS[:PORT][/path] into host, port and path. */
+/* http[s]://ADDRESS[:PORT][/path] or tcp://ADDRESS:PORT into host, port and path. */
 static int split(const char *url, int *tls, char *host, size_t hsz, char *port, const char **path)
 {
 	const char *p, *end, *colon;
 
 	*tls = !strncmp(url, "https://", 8);
-	if (!*tls && strncmp(url, "http://", 7))
+	if (!strncmp(url, "tcp://", 6))
+		p = url + 6;
+	else if (*tls || !strncmp(url, "http://", 7))
+		p = url + (*tls ? 8 : 7);
+	else
 		return -1;
-	p = url + (*tls ? 8 : 7);
 	*path = p + strcspn(p, "/");
 	if (*p == '[') {
 		end = memchr(p, ']', (size_t)(*path - p));
@@ -86,6 +89,7 @@ int hcheck_start(struct hcheck *h, const char *url, SSL_CTX *tls, int timeout_ms
 	strbuf_init(&h->req, 0);
 	if (split(url, &is_tls, h->host, sizeof(h->host), port, &path) < 0)
 		return fail(h, "malformed check URL");
+	h->tcp = !strncmp(url, "tcp://", 6);
 	if (is_tls && !tls)
 		return fail(h, "an https check without a TLS context");
 	if (getaddrinfo(h->host, port, &hints, &ai))
@@ -221,6 +225,10 @@ int hcheck_step(struct hcheck *h, long long now_ms)
 		return fail(h, "timed out");
 	if (h->state == HC_CONNECTING && connected(h) < 0)
 		return -1;
+	if (h->tcp) {
+		hcheck_release(h);
+		return 1;
+	}
 	if (h->state == HC_HANDSHAKE && (rc = handshake(h)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (h->state == HC_WRITING && (rc = send_request(h)) != 0)

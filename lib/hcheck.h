@@ -1,6 +1,7 @@
 /*
  * One HTTP(S) GET, non-blocking, for a poll loop: the supervisor's health
- * and readiness checks. The URL's host must be an address (checks go to
+ * and readiness checks. A tcp://ADDRESS:PORT URL only connects: the check
+ * of a process that has no HTTP to ask. The URL's host must be an address (checks go to
  * the processes an environment runs, never through a resolver), and the
  * answer is read with the bounded parser of http-parse.h, so a check costs
  * a few kilobytes and no threads.
@@ -27,12 +28,14 @@ struct hcheck {
 	size_t woff;
 	char host[64];
 	struct hp hp;
-	int status;             /* the answer's status code, when done */
+	int tcp;                /* tcp://: done once connected */
+	int status;             /* the answer's status code, when done (0 for tcp://) */
 	const char *error;      /* why it failed (a static string) */
 };
 
-/* Start a GET of `url` (http:// or https://; `tls` verifies https). Returns
- * 0, or -1 with h->error (then nothing needs releasing). */
+/* Start a GET of `url` (http:// or https://; `tls` verifies https), or a
+ * connect (tcp://). Returns 0, or -1 with h->error (then nothing needs
+ * releasing). */
 int hcheck_start(struct hcheck *h, const char *url, SSL_CTX *tls, int timeout_ms, long long now_ms);
 /* POLLIN or POLLOUT: what h->fd waits for. */
 short hcheck_events(const struct hcheck *h);

@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -62,6 +63,7 @@ enum child_step {
 	STEP_SETGID,
 	STEP_SETUID,
 	STEP_PDEATHSIG,
+	STEP_CGROUP,
 	STEP_EXEC,
 };
 
@@ -92,6 +94,7 @@ struct child_plan {
 	char **bind_src;        /* /etc/netns/NAME/FILE ... */
 	char **bind_dst;        /* /etc/FILE ... */
 	size_t nr_bind;
+	int cgroup;             /* the cgroup's cgroup.procs, or -1 */
 	pid_t parent;
 	int report;             /* write end of the report pipe */
 	int max_fd;             /* where to stop closing fds without close_range */
@@ -307,6 +310,17 @@ static int plan_child(struct child_plan *pl, const struct child_process *cp, str
 		return -1;
 	if (cp->netns && plan_netns(pl, cp->netns, err) < 0)
 		return -1;
+	if (cp->cgroup) {
+		char *procs = path_join(cp->cgroup, "cgroup.procs");
+
+		pl->cgroup = open(procs, O_WRONLY | O_CLOEXEC);
+		free(procs);
+		if (pl->cgroup < 0) {
+			strbuf_addf(err, "cannot run '%s' in cgroup '%s': %s", pl->prog, cp->cgroup,
+				    strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -372,6 +386,7 @@ static void plan_close_io(struct child_plan *pl, const struct child_process *cp)
 
 static void plan_release(struct child_plan *pl)
 {
+	close_fd(&pl->cgroup);
 	free(pl->path);
 	free(pl->ns_path);
 	for (size_t i = 0; i < pl->nr_bind; i++) {
@@ -506,6 +521,9 @@ static void NORETURN child_run(struct child_plan *pl)
 	pl->report = above_stdio(pl->report);
 	if (pl->report < 0)
 		_exit(127);
+	/* first: whatever it does from here on, and all it starts, is in there */
+	if (pl->cgroup >= 0 && write(pl->cgroup, "0", 1) != 1)
+		child_fail(pl, STEP_CGROUP, 0);
 	child_stdio(pl);
 	child_close_fds(pl);
 	if (cp->dir && chdir(cp->dir) < 0)
@@ -594,6 +612,9 @@ static void describe_failure(const struct child_plan *pl, const struct child_rep
 		break;
 	case STEP_PDEATHSIG:
 		strbuf_addf(err, "cannot set the parent-death signal of '%s': %s", prog, why);
+		break;
+	case STEP_CGROUP:
+		strbuf_addf(err, "cannot run '%s' in cgroup '%s': %s", prog, cp->cgroup, why);
 		break;
 	default:
 		strbuf_addf(err, "cannot set up the standard input and output of '%s': %s", prog, why);
@@ -812,7 +833,7 @@ static int await_exec(struct child_plan *pl, struct child_process *cp, int repor
 
 int start_command(struct child_process *cp, struct strbuf *err)
 {
-	struct child_plan pl = { .in = -1, .out = -1, .err = -1, .report = -1 };
+	struct child_plan pl = { .in = -1, .out = -1, .err = -1, .report = -1, .cgroup = -1 };
 	int fds[2] = { -1, -1 }, ret = -1;
 
 	cp->pid = 0;
@@ -1035,6 +1056,45 @@ int proc_alive(pid_t pid, unsigned long long start_time)
 	return pid > 0 && start_time && proc_start_time(pid) == start_time;
 }
 
+int proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+{
+	char path[64];
+	struct strbuf line = STRBUF_INIT;
+	int pp = 0, pg = 0, ret = -1;
+	char *rp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	/* "pid (comm) state ppid pgrp ...": comm may hold spaces, so read after the last ')' */
+	if (pid > 0 && strbuf_read_file(&line, path, 4096) == 0 && (rp = strrchr(line.buf, ')')) &&
+	    sscanf(rp + 1, " %c %d %d", state, &pp, &pg) == 3) {
+		*ppid = (pid_t)pp;
+		*pgrp = (pid_t)pg;
+		ret = 0;
+	}
+	strbuf_release(&line);
+	return ret;
+}
+
+static pid_t parse_pid(const char *s);
+
+int proc_group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int alive = 0;
+
+	while (!alive && d && (de = readdir(d))) {
+		pid_t pid = parse_pid(de->d_name), ppid, pgrp;
+		char state;
+
+		if (pid > 0 && proc_stat(pid, &state, &ppid, &pgrp) == 0)
+			alive = pgrp == pgid && state != 'Z' && state != 'X';
+	}
+	if (d)
+		closedir(d);
+	return alive;
+}
+
 int proc_kill_group(pid_t pgid, unsigned long long leader_start, int sig)
 {
 	/* kill(-1) would signal every process we may signal */
@@ -1062,6 +1122,25 @@ static pid_t parse_pid(const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	return *end || errno || v > INT_MAX ? 0 : (pid_t)v;
+}
+
+char *proc_getenv(pid_t pid, const char *name)
+{
+	struct strbuf path = STRBUF_INIT, env = STRBUF_INIT;
+	size_t len = strlen(name);
+	char *value = NULL;
+
+	strbuf_addf(&path, "/proc/%ld/environ", (long)pid);
+	if (strbuf_read_file(&env, path.buf, ENVIRON_MAX) == 0)
+		for (const char *p = env.buf; !value && p < env.buf + env.len; p += strlen(p) + 1)
+			if (!strncmp(p, name, len) && p[len] == '=')
+				value = xstrdup(p + len + 1);
+	/* other processes' environments hold their secrets */
+	if (env.alloc)
+		memset(env.buf, 0, env.alloc);
+	strbuf_release(&env);
+	strbuf_release(&path);
+	return value;
 }
 
 size_t proc_find_by_env(const char *name, const char *value, pid_t **pids)

@@ -67,9 +67,10 @@ struct child_io;
  * copied), but out_buf and err_buf until the child is reaped.
  *
  * In the child, before the exec: every signal's disposition is the default
- * (a SIGPIPE we ignore is not ignored there) and none is blocked; every fd
- * above 2 is closed, whether close-on-exec or not; stdin, stdout and stderr
- * are the ones chosen here; then, in this order, the working directory,
+ * (a SIGPIPE we ignore is not ignored there) and none is blocked; it moves
+ * into its cgroup, if one is given; every fd above 2 is closed, whether
+ * close-on-exec or not; stdin, stdout and stderr are the ones chosen here;
+ * then, in this order, the working directory,
  * the network namespace, the new session, the privileges and the
  * parent-death signal are set up. If any of that or the exec itself fails,
  * the child reports what and why on a close-on-exec pipe and exits with
@@ -122,6 +123,13 @@ struct child_process {
 	gid_t gid;
 	int new_session;     /* setsid(): the child leads its own session and process
 				group, so stop_command() can signal the whole group */
+	/*
+	 * NULL, or the directory of a cgroup v2 (lib/cgroup.h) the child moves
+	 * itself into before anything else, so that every process it starts
+	 * is in there too, even the first ones. Opening its cgroup.procs
+	 * needs the privileges to move processes there (root).
+	 */
+	const char *cgroup;
 	/*
 	 * Start it as a daemon, not as our child: a middle child (killed by
 	 * SIGKILL should we die before it is done, PR_SET_PDEATHSIG) makes a
@@ -211,6 +219,25 @@ unsigned long long proc_start_time(pid_t pid);
  * start_time of 0, "unknown", never matches); otherwise 0.
  */
 int proc_alive(pid_t pid, unsigned long long start_time);
+
+/*
+ * Fields 3, 4 and 5 of /proc/PID/stat: its state ('R', 'S', 'Z', ...),
+ * parent and process group. 0, or -1 when there is no such process.
+ */
+int proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp);
+
+/*
+ * 1 if a process of group pgid is alive (not a zombie: a zombie holds
+ * nothing but its pid), else 0. What is left of a group whose leader
+ * is gone, since the group id stays taken while any member lives.
+ */
+int proc_group_alive(pid_t pgid);
+
+/*
+ * The value of variable `name` in process pid's environment, as a new
+ * string, or NULL (no such variable, or we may not read it).
+ */
+char *proc_getenv(pid_t pid, const char *name);
 
 /*
  * Send sig to process group pgid, but only while its leader (pid == pgid)

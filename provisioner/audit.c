@@ -27,10 +27,10 @@ static const char *result_name(enum cli_result res)
 	return "unknown";
 }
 
-void audit_record(const char *command, const struct env_model *m, enum cli_result res,
-		  const char *detail)
+static void audit_write(const char *command, const char *env, const char *commit,
+			const char *start, enum cli_result res, const char *detail)
 {
-	char *dir = state_dir(), *path, *line, *actor, *start;
+	char *dir = state_dir(), *path, *line, *actor;
 	char when[UTC_STAMP_MAX];
 	json_t *rec;
 
@@ -39,14 +39,13 @@ void audit_record(const char *command, const struct env_model *m, enum cli_resul
 		return;
 	}
 	utc_stamp(when, sizeof(when), NULL, 0);
-	start = m->file ? path_dirname(m->file) : xstrdup(".");
 	actor = git_actor(start);
 	rec = json_object();
 	json_object_set_new(rec, "time", json_string(when));
 	json_object_set_new(rec, "actor", json_string(actor));
 	json_object_set_new(rec, "command", json_string(command));
-	json_object_set_new(rec, "environment", json_string(m->env_name));
-	json_object_set_new(rec, "commit", m->commit ? json_string(m->commit) : json_null());
+	json_object_set_new(rec, "environment", json_string(env));
+	json_object_set_new(rec, "commit", commit ? json_string(commit) : json_null());
 	json_object_set_new(rec, "result", json_string(result_name(res)));
 	json_object_set_new(rec, "exit", json_integer((json_int_t)res));
 	if (detail)
@@ -65,7 +64,21 @@ void audit_record(const char *command, const struct env_model *m, enum cli_resul
 	free(line);
 	free(path);
 	free(actor);
-	free(start);
 	free(dir);
 	json_decref(rec);
+}
+
+void audit_record(const char *command, const struct env_model *m, enum cli_result res,
+		  const char *detail)
+{
+	char *start = m->file ? path_dirname(m->file) : xstrdup(".");
+
+	audit_write(command, m->env_name, m->commit, start, res, detail);
+	free(start);
+}
+
+void audit_record_env(const char *command, const char *env, enum cli_result res,
+		      const char *detail)
+{
+	audit_write(command, env, NULL, ".", res, detail);
 }

@@ -18,4 +18,12 @@
 void audit_record(const char *command, const struct env_model *m, enum cli_result res,
 		  const char *detail);
 
+/*
+ * The same for a command given an environment's name rather than its
+ * definition (down, gc for each environment it removes, failover): there
+ * is no commit to record, and the actor is looked for from here.
+ */
+void audit_record_env(const char *command, const char *env, enum cli_result res,
+		      const char *detail);
+
 #endif

@@ -3,8 +3,9 @@
  *
  * Stops an environment and removes all of it: processes (asked to
  * stop through the supervisor, then killed, then swept by the marker in
- * their environment), namespaces, links, nftables table, files. It then
- * checks that nothing is left and fails if something is.
+ * their environment, their cgroup and their user), namespaces, links,
+ * nftables table, cgroup, user, files. It then checks that nothing is
+ * left and fails if something is. It is in the audit log.
  */
 #include "clock.h"
 #include "cmd.h"
@@ -45,8 +46,10 @@ static enum cli_result cmd_down_exec(struct cli_ctx *ctx)
 		return CLI_USAGE;
 	}
 	envdir = rt_env_dir(state, name);
+	cmd_audit_env(ctx, name);
 	if (!is_dir(envdir)) {
 		fprintf(stderr, "no environment '%s'; nothing to do\n", name);
+		cmd_data(ctx)->audit_detail = "no such environment";
 	} else if (rt_remove(state, name, keep_logs, DOWN_LOCK_WAIT_MS, &err) < 0) {
 		error("%s", err.buf);
 		res = CLI_FAILED;
@@ -72,9 +75,10 @@ const struct cli_cmd cmd_down_entry = {
 	.args = "ENV [--keep-logs]",
 	.summary = "stop an environment and remove all of it",
 	.help = "ENV is the environment's name (see 'provisioner list') or its definition\n"
-		"file. Removes its processes, namespaces, links, nftables table and files,\n"
-		"then checks that none is left. An environment that does not exist is not\n"
-		"an error.",
+		"file. Marks it 'stopping', then removes its processes, namespaces, links,\n"
+		"nftables table, cgroup, user and files, then checks that none is left. An\n"
+		"environment that does not exist is not an error; a name that is not an\n"
+		"environment's ('', '../x') is (exit 2), and removes nothing.",
 	.flags = CMD_AUDIT,
 	.exits = down_exits,
 	.options = down_options,

@@ -1,11 +1,13 @@
 /*
  * provisioner list [-o json]
  *
- * One line per environment on this machine. Read-only.
+ * One line per environment on this machine, with who stood it up (the
+ * `uid` of its state, as a user name). Read-only.
  */
 #include "cmd.h"
 #include "fsutil.h"
 #include "rt-env.h"
+#include "rt-gc.h"
 #include "rt-status.h"
 #include "state.h"
 #include "strbuf.h"
@@ -49,13 +51,13 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 	}
 	names = cmd_env_names(state, &nr);
 	if (!json)
-		printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", "NAME", "STATE", "MODE", "TIER", "AGE",
-		       "EXPIRES", "GATEWAY");
+		printf("%-40s %-9s %-8s %-8s %-10s %-7s %-8s %s\n", "NAME", "STATE", "MODE", "TIER",
+		       "OWNER", "AGE", "EXPIRES", "GATEWAY");
 	for (size_t i = 0; i < nr; i++) {
 		struct rt_status s;
 		long long now = (long long)time(NULL), exp;
 		const char *mode, *gateway;
-		char a[16], e[16];
+		char a[16], e[16], *who;
 
 		if (rt_status_load(&s, state, names[i], &err) < 0) {
 			rt_status_release(&s);
@@ -66,14 +68,16 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 		gateway = s.st.gateway ? s.st.gateway->url : "";
 		age(a, sizeof(a), now - s.st.created);
 		age(e, sizeof(e), exp ? exp - now : -1);
+		who = rt_owner_name(s.st.uid);
 		if (json)
-			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
 				"name", s.st.name, "state", s.state, "mode", mode, "tier", s.st.tier,
-				"created", (json_int_t)s.st.created, "expires", (json_int_t)exp,
-				"gateway", gateway));
+				"owner", who, "created", (json_int_t)s.st.created,
+				"expires", (json_int_t)exp, "gateway", gateway));
 		else
-			printf("%-40s %-9s %-8s %-8s %-7s %-8s %s\n", s.st.name, s.state, mode,
-			       s.st.tier, a, exp ? e : "never", gateway);
+			printf("%-40s %-9s %-8s %-8s %-10s %-7s %-8s %s\n", s.st.name, s.state, mode,
+			       s.st.tier, who, a, exp ? e : "never", gateway);
+		free(who);
 		rt_status_release(&s);
 	}
 	if (json)

@@ -90,9 +90,12 @@ const struct cli_cmd cmd_status_entry = {
 	.summary = "show an environment's processes, addresses and health",
 	.help = "Without ENV, every environment. The JSON is what pipelines, 'loadtest\n"
 		"--env' and chaos read: name, state (running, degraded, failed,\n"
-		"creating), gateway {url, ca_file, username, password_file}, each\n"
-		"service's replicas {name, region, address, pid, healthy} and each\n"
-		"datastore's primary and replicas. See README.md.",
+		"creating, starting, stopping), gateway {url, ca_file, username,\n"
+		"password_file}, each service's replicas {name, region, address, pid,\n"
+		"healthy, check_error} and each datastore's primary and replicas.\n"
+		"Health is what the supervisor's checks found: without a live supervisor\n"
+		"it is unknown (null), and a pid is shown only while that process exists.\n"
+		"See README.md.",
 	.options = status_options,
 	.min_args = 0, .max_args = 1,
 	.exec = cmd_status_exec,

@@ -4,12 +4,15 @@
  * Stands the environment up on this machine and waits until every process
  * is healthy. The order is what makes it safe to kill at any point:
  *
- *   1. take the environment's lock (a second `up` waits, then fails);
+ *   1. take the environment's lock (a second `up` waits, then fails); a
+ *      `down` on its way (announced, or the state says "stopping"): let
+ *      it finish first, then make the environment anew;
  *   2. healthy already: say so and stop (idempotent); a supervisor alive
  *      but something unhealthy: wait for it to repair; no supervisor (a
  *      crash): kill what is left and rebuild around the kept data;
- *   3. under the pool lock, pick an address block and write state.json
- *      BEFORE making anything, so gc and down always know what to remove;
+ *   3. under the pool lock, pick an address block and (as root) the
+ *      environment's own user, and write state.json BEFORE making
+ *      anything, so gc and down always know what to remove; then the user;
  *   4. network, secrets, certificates, PostgreSQL clones, nginx config;
  *   5. start the detached supervisor, which starts the processes in
  *      dependency order; poll it until healthy.
@@ -20,6 +23,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "fsutil.h"
+#include "rt-account.h"
 #include "rt-env.h"
 #include "rt-pool.h"
 #include "rt-teardown.h"
@@ -80,6 +84,7 @@ struct up {
 	uint64_t timeout_ms;
 	uint64_t t0;           /* clock_ns() at the start */
 	struct rt_plan *plan;
+	struct rt_account account;   /* as root: its own user (rt-account.h) */
 };
 
 static double elapsed(const struct up *u)
@@ -117,6 +122,8 @@ static void explain_unhealthy(struct up *u, const struct rt_runtime *rt, struct 
 			strbuf_addf(out, ", restarted %d times", p->restarts);
 		if (*p->last_exit)
 			strbuf_addf(out, ", last %s", p->last_exit);
+		if (*p->check_error)
+			strbuf_addf(out, ", its check: %s", p->check_error);
 		if (p->state == RT_P_WAITING)
 			strbuf_addstr(out, " (for what it depends on)");
 		strbuf_addstr(out, "\n");
@@ -256,20 +263,55 @@ static int save_state(struct up *u, enum rt_phase phase, struct strbuf *err)
 	return rt_state_save(st, u->envdir, err);
 }
 
+/*
+ * As root, the user the environment runs as: the one its state records,
+ * else (a new environment, or one made before environments had their
+ * own) a free one, picked under the pool lock.
+ */
+static int pick_account(struct up *u, const struct rt_state *st, int index, struct strbuf *err)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (st && st->account) {
+		u->account.name = xstrdup(st->account->name);
+		u->account.uid = st->account->uid;
+		u->account.gid = st->account->gid;
+		return 0;
+	}
+	return rt_account_alloc(&u->account, index, err);
+}
+
+/* Make it, once state.json records it; under the pool lock, so no other `up` picks its id. */
+static int make_account(struct up *u, int index, struct strbuf *err)
+{
+	int pool = u->pool, ret;
+
+	if (!u->account.name)
+		return 0;
+	if (pool < 0 && (pool = rt_pool_lock(u->state, err)) < 0)
+		return -1;
+	ret = rt_account_create(&u->account, u->envdir, index, err);
+	if (pool != u->pool)
+		close(pool);
+	return ret;
+}
+
 /* Pick the block and record the plan under the pool lock: two `up`s never share one. */
 static int plan_new_env(struct up *u, struct strbuf *err)
 {
 	struct rt_plan_opts o = { .state = u->state, .netns = u->netns, .self = u->self };
-	int ret = -1;
 
 	u->pool = rt_pool_lock(u->state, err);   /* released once the network exists */
 	if (u->pool < 0)
 		return -1;
 	o.index = rt_pool_alloc(u->state, u->netns, 0, err);
-	if (o.index > 0 && (u->plan = rt_plan_new(cmd_model(u->ctx), &o, err)) &&
-	    mkdir_p(u->envdir, 0711) == 0)
-		ret = save_state(u, RT_CREATING, err);
-	return ret;
+	if (o.index <= 0 || pick_account(u, NULL, o.index, err) < 0)
+		return -1;
+	o.account = u->account.name ? &u->account : NULL;
+	if (!(u->plan = rt_plan_new(cmd_model(u->ctx), &o, err)) || mkdir_p(u->envdir, 0700) < 0 ||
+	    save_state(u, RT_CREATING, err) < 0)
+		return -1;
+	return make_account(u, o.index, err);
 }
 
 static int plan_existing_env(struct up *u, const struct rt_state *st, struct strbuf *err)
@@ -279,10 +321,16 @@ static int plan_existing_env(struct up *u, const struct rt_state *st, struct str
 	o.netns = st->mode == RT_NETNS;
 	o.index = st->index;
 	u->netns = o.netns;
-	u->plan = rt_plan_new(cmd_model(u->ctx), &o, err);
-	if (!u->plan)
+	/* one made before environments had their own user gets one (released by build) */
+	if (geteuid() == 0 && !st->account && (u->pool = rt_pool_lock(u->state, err)) < 0)
 		return -1;
-	return save_state(u, RT_CREATING, err);
+	if (pick_account(u, st, o.index, err) < 0)
+		return -1;
+	o.account = u->account.name ? &u->account : NULL;
+	u->plan = rt_plan_new(cmd_model(u->ctx), &o, err);
+	if (!u->plan || save_state(u, RT_CREATING, err) < 0)
+		return -1;
+	return make_account(u, o.index, err);
 }
 
 static void say_limits(struct up *u, const char *why)
@@ -294,6 +342,9 @@ static void say_limits(struct up *u, const char *why)
 		"      network, so there is no isolation between them and no network faults\n"
 		"      (partitions, link loss) can be injected; processes, PostgreSQL\n"
 		"      replication, failover and the gateway work as usual\n", why);
+	if (geteuid() != 0)
+		fprintf(stderr, "note: its processes run as you, not as a user of its own: without root\n"
+			"      there is no other user to keep out\n");
 }
 
 static void choose_mode(struct up *u)
@@ -381,6 +432,51 @@ static int existing(struct up *u, struct strbuf *err)
 	return 2;
 }
 
+/*
+ * A `down` of this environment is on its way: it announced itself, or
+ * died half-way and left it "stopping". Reporting it healthy now would be
+ * true for a moment only. Let the down finish (giving the lock up
+ * meanwhile), or finish a dead one's work, then take the lock again (a
+ * new one: the old went with the directory) and look afresh. 0, or -1
+ * with err.
+ */
+static int after_down(struct up *u, struct rt_state *st, int *have, struct strbuf *err)
+{
+	long long deadline = clock_ms() + (long long)u->timeout_ms;
+	unsigned long long start;
+	pid_t down;
+
+	while ((down = rt_stop_pending(u->envdir)) || (*have == 0 && st->state == RT_STOPPING)) {
+		if (!down) {
+			if (!u->json)
+				fprintf(stderr, "note: a down left '%s' half removed; removing the rest\n",
+					u->name);
+			if (rt_teardown(u->state, u->name, 0, err) < 0)
+				return -1;
+		} else {
+			if (!u->json)
+				fprintf(stderr, "note: '%s' is being removed (down, pid %d); it will be "
+					"made anew once it is gone\n", u->name, (int)down);
+			start = proc_start_time(down);
+			close(u->lock);
+			u->lock = -1;
+			/* until it exits: once its directory is gone it still checks nothing is left */
+			while (proc_alive(down, start) && !interrupted && clock_ms() < deadline)
+				sleep_ms(50);
+			if (interrupted)
+				return strbuf_addstr(err, "interrupted"), -1;
+		}
+		if (u->lock >= 0)
+			close(u->lock);
+		u->lock = rt_lock(u->envdir, "up", (int)(deadline > clock_ms() ? deadline - clock_ms() : 0),
+				  err);
+		rt_state_release(st);
+		if (u->lock < 0 || (*have = rt_state_load(st, u->envdir, err)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* --dry-run: the plan an up would make now, as JSON; nothing is written. */
 static enum cli_result dry_run(struct up *u)
 {
@@ -394,6 +490,8 @@ static enum cli_result dry_run(struct up *u)
 	if (rt_state_load(&st, u->envdir, &err) == 0) {
 		o.netns = st.mode == RT_NETNS;
 		o.index = st.index;
+		if (pick_account(u, &st, o.index, &err) < 0)
+			o.index = -1;
 	} else {
 		int pool;
 
@@ -402,9 +500,12 @@ static enum cli_result dry_run(struct up *u)
 		choose_mode(u);
 		o.netns = u->netns;
 		o.index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, 1, &err);
+		if (o.index > 0 && pick_account(u, NULL, o.index, &err) < 0)
+			o.index = -1;
 		if (pool >= 0)
 			close(pool);
 	}
+	o.account = u->account.name ? &u->account : NULL;
 	if (o.index > 0)
 		p = rt_plan_new(cmd_model(u->ctx), &o, &err);
 	if (!p) {
@@ -451,12 +552,13 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 	 * and kills it before it can make something after the teardown.
 	 */
 	setenv(RT_ENV_MARKER, u.name, 1);
+	setenv(RT_STATE_MARKER, u.state, 1);
 	if (opt.dry_run) {
 		u.quiet = 1;   /* the notes about loopback mode go unsaid: the JSON says "mode" */
 		res = dry_run(&u);
 		goto out;
 	}
-	/* PostgreSQL and the services run as other users: they must traverse it */
+	/* PostgreSQL and the services run as the environment's user: they must traverse it */
 	if (geteuid() == 0)
 		chmod(u.state, 0711);
 	sigaction(SIGINT, &sa, NULL);
@@ -468,8 +570,10 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 	}
 	rt_state_release(&st);
 	have = rt_state_load(&st, u.envdir, &err);
+	if (have >= 0 && after_down(&u, &st, &have, &err) < 0)
+		have = -1;
 	if (have < 0 || (have == 0 && (ex = existing(&u, &err)) < 0)) {
-		res = (error("%s", err.buf), CLI_FAILED);
+		res = (error("%s", err.buf), interrupted ? CLI_INTERRUPTED : CLI_FAILED);
 		goto out;
 	}
 	if (ex == 1) {
@@ -517,6 +621,7 @@ out:
 	if (u.lock >= 0)
 		close(u.lock);
 	strbuf_release(&err);
+	rt_account_release(&u.account);
 	free(u.state);
 	free(u.envdir);
 	free(u.self);

@@ -6,10 +6,12 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "load.h"
+#include "naming.h"
 #include "rt-env.h"
 #include "usage.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,19 @@ char **cmd_env_names(const char *state, size_t *nr)
 }
 
 
+void cmd_audit_env(struct cli_ctx *ctx, const char *name)
+{
+	free(cmd_data(ctx)->audit_env);
+	cmd_data(ctx)->audit_env = xstrdup(name);
+}
+
+static int is_definition(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	return (len > 5 && !strcmp(arg + len - 5, ".yaml")) || (len > 4 && !strcmp(arg + len - 4, ".yml"));
+}
+
 /* ENV is a name, or a definition file whose environment is meant. */
 char *rt_resolve_name(const char *arg)
 {
@@ -46,11 +61,21 @@ char *rt_resolve_name(const char *arg)
 	struct env_model m;
 	struct diag d = DIAG_INIT;
 	char *name = NULL;
-	size_t len = strlen(arg);
 
-	if (access(arg, R_OK) || !(len > 5 && (!strcmp(arg + len - 5, ".yaml") ||
-						 !strcmp(arg + len - 4, ".yml"))))
+	if (is_definition(arg) && access(arg, R_OK)) {
+		error("cannot read the definition '%s': %s", arg, strerror(errno));
+		return NULL;
+	}
+	if (!is_definition(arg)) {
+		/* an empty name (a `$(provisioner name ...)` that failed) would be every environment */
+		if (!is_dns_label(arg)) {
+			error("invalid environment name '%s': a name is a DNS label (lower-case letters, "
+			      "digits and '-', at most %d characters, starting with a letter, not "
+			      "ending with '-')", arg, DNS_LABEL_MAX);
+			return NULL;
+		}
 		return xstrdup(arg);
+	}
 	lo.branch = cmd_branch;
 	env_model_init(&m);
 	if (env_load(&m, arg, &lo, &d) == 0)

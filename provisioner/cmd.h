@@ -23,6 +23,12 @@
 struct cmd_data {
 	struct env_model *model;   /* loaded when CMD_NEEDS_ENV */
 	const char *audit_detail;  /* the audit record's detail, if the command sets one */
+	/*
+	 * The environment a CMD_AUDIT command that takes a name (down,
+	 * failover) changes, set with cmd_audit_env(); without a model, the
+	 * record is made for it (owned, freed by the dispatcher).
+	 */
+	char *audit_env;
 };
 
 static inline struct cmd_data *cmd_data(const struct cli_ctx *ctx)
@@ -52,8 +58,17 @@ extern const struct cli_cmd cmd_logs_entry;
 extern const struct cli_cmd cmd_supervise_entry;
 extern const struct cli_cmd cmd_check_entry;
 
-/* An environment named on the command line: its name, or a definition file (loaded for its name). */
+/*
+ * An environment named on the command line: its name, or a definition
+ * file (loaded for its name). The one check of every command that takes
+ * ENV (status, logs, down, failover): a name that is not a valid
+ * environment name ("", "../x", "a/b", "Foo") is refused with a message,
+ * and so is a definition that does not load: NULL then, a usage error.
+ */
 char *rt_resolve_name(const char *arg);
+
+/* Record the audit entry of this command for environment `name`. */
+void cmd_audit_env(struct cli_ctx *ctx, const char *name);
 
 /* `doc` on stdout, indented, keys sorted. */
 void cmd_dump_json(json_t *doc);

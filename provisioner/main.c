@@ -87,6 +87,10 @@ static void after(struct cli_ctx *ctx, enum cli_result res)
 
 	if ((ctx->cmd->flags & CMD_AUDIT) && data->model && data->model->env_name)
 		audit_record(ctx->cmd->name, data->model, res, data->audit_detail);
+	else if ((ctx->cmd->flags & CMD_AUDIT) && data->audit_env)
+		audit_record_env(ctx->cmd->name, data->audit_env, res, data->audit_detail);
+	free(data->audit_env);
+	data->audit_env = NULL;
 	if (data->model) {
 		env_model_free(data->model);
 		free(data->model);

@@ -6,6 +6,7 @@
 #   is "$got" "$want" "description"
 #   skip_all "reason"                     # nothing can run here; says why
 #   done_testing
+#   json FILE EXPR                        # a value from a JSON document (python3)
 
 set -u
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -68,3 +69,9 @@ done_testing() {
 
 # The commit the tests pass, so output does not depend on the checkout.
 COMMIT=0123456789abcdef0123456789abcdef01234567
+
+# A value of the JSON document FILE: EXPR is a python3 expression on `d`;
+# lists and objects come out as JSON.
+json() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
+}

@@ -41,6 +41,69 @@ char *rt_env_path(const char *envdir, const char *file)
 	return xasprintf("%s/%s", envdir, file);
 }
 
+int rt_child_dir(const char *parent, const char *path, struct strbuf *err)
+{
+	char *rp = realpath(parent, NULL), *rd = NULL;
+	struct stat sb;
+	size_t len;
+	int ret = -1;
+
+	if (lstat(path, &sb) < 0 && errno == ENOENT) {
+		ret = 0;
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode) || !rp || !(rd = realpath(path, NULL))) {
+		strbuf_addf(err, "'%s' is not a directory", path);
+		goto out;
+	}
+	len = strlen(rp);
+	if (strncmp(rd, rp, len) || rd[len] != '/' || !rd[len + 1] || strchr(rd + len + 1, '/')) {
+		strbuf_addf(err, "'%s' is not a directory in '%s'", path, parent);
+		goto out;
+	}
+	ret = 1;
+out:
+	free(rp);
+	free(rd);
+	return ret;
+}
+
+/*
+ * <state>/envs is traversed by every environment's user (to reach its own
+ * directory); an environment's directory is its own (rt_prepare gives it
+ * to its group) and root's.
+ */
+static int make_env_dir(const char *envdir)
+{
+	char *envs = path_dirname(envdir);
+	int ret = mkdir_p(envs, 0711);
+
+	if (!ret && mkdir(envdir, 0700) < 0 && errno != EEXIST)
+		ret = -1;
+	free(envs);
+	return ret;
+}
+
+/* Is fd still the file at path? A `down` may have removed it while we waited. */
+static int still_there(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+static void lock_busy_error(const char *envdir, const char *path, struct strbuf *err)
+{
+	struct strbuf holder = STRBUF_INIT;
+
+	strbuf_read_file(&holder, path, 256);
+	strbuf_rtrim(&holder);
+	strbuf_addf(err, "environment '%s' is locked by another provisioner (%s)",
+		    strrchr(envdir, '/') + 1, holder.len ? holder.buf : "unknown");
+	strbuf_release(&holder);
+}
+
 int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf *err)
 {
 	char *path = rt_env_path(envdir, "lock");
@@ -48,26 +111,24 @@ int rt_lock(const char *envdir, const char *what, int timeout_ms, struct strbuf 
 	char note[128];
 	int fd;
 
-	if (mkdir_p(envdir, 0711) < 0 ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+again:
+	if (make_env_dir(envdir) < 0 || (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || clock_ms() >= deadline) {
-			struct strbuf holder = STRBUF_INIT;
-
-			strbuf_read_file(&holder, path, 256);
-			strbuf_rtrim(&holder);
-			strbuf_addf(err, "environment '%s' is locked by another provisioner (%s)",
-				    strrchr(envdir, '/') + 1, holder.len ? holder.buf : "unknown");
-			strbuf_release(&holder);
+			lock_busy_error(envdir, path, err);
 			close(fd);
 			free(path);
 			return -1;
 		}
 		sleep_ms(50);
+	}
+	if (!still_there(fd, path)) {
+		close(fd);
+		goto again;
 	}
 	snprintf(note, sizeof(note), "pid %d, '%s' since %lld\n", (int)getpid(), what,
 		 (long long)time(NULL));
@@ -90,6 +151,39 @@ int rt_lock_busy(const char *envdir)
 		busy = errno == EWOULDBLOCK;
 	close(fd);
 	return busy;
+}
+
+void rt_stop_announce(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "stopping");
+	char note[64];
+
+	snprintf(note, sizeof(note), "%d %llu\n", (int)getpid(), proc_start_time(getpid()));
+	write_file_atomic(path, note, strlen(note), 0644);
+	free(path);
+}
+
+pid_t rt_stop_pending(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "stopping");
+	struct strbuf sb = STRBUF_INIT;
+	unsigned long long start = 0;
+	int pid = 0, alive;
+
+	alive = strbuf_read_file(&sb, path, 64) == 0 &&
+		sscanf(sb.buf, "%d %llu", &pid, &start) == 2 && proc_alive(pid, start);
+	strbuf_release(&sb);
+	free(path);
+	return alive ? pid : 0;
+}
+
+void rt_stop_withdraw(const char *envdir)
+{
+	char *path = rt_env_path(envdir, "stopping");
+
+	if (rt_stop_pending(envdir) == getpid())
+		unlink(path);
+	free(path);
 }
 
 void rt_event(const char *envdir, const char *kind, const char *fmt, ...)

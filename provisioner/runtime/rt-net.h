@@ -27,6 +27,9 @@ struct strbuf;
 /* The longest interface name the kernel accepts (IFNAMSIZ - 1). */
 #define RT_IFNAME_MAX 15
 
+/* The first line of every namespace's hosts file, then the environment's name: whose it is. */
+#define RT_HOSTS_HEADER "# written by provisioner for environment "
+
 struct rt_ns {
 	char *name;	/* namespace name as `ip netns` lists it: "pv-obs-main-primary" */
 	char *veth;	/* host end of its veth pair, on the bridge: "pv7n1" */

@@ -24,7 +24,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +54,8 @@ struct rt_plan {
 	struct rt_state st;
 	char *envdir, *rundir, *secrets;
 	int next_port;
-	struct pg_owner pg;
-	int svc_drop;
-	uid_t svc_uid;
-	gid_t svc_gid;
+	struct pg_owner pg;           /* the cached template's owner ("postgres" as root) */
+	struct pg_owner run;          /* whom PostgreSQL, services and nginx's workers run as */
 	char *nginx;
 	char *gw_addr, *gw_ns;
 	int gw_port;
@@ -132,7 +129,7 @@ static char *hosts_for(struct rt_plan *p, size_t here)
 	struct strbuf h = STRBUF_INIT;
 	size_t i = 0;
 
-	strbuf_addf(&h, "# written by provisioner for environment %s\n", m->env_name);
+	strbuf_addf(&h, RT_HOSTS_HEADER "%s\n", m->env_name);
 	hosts_add(&h, "127.0.0.1", "localhost");
 	hosts_add(&h, p->gw_addr, "gateway");
 	for_each_region(m, r) {
@@ -313,7 +310,7 @@ static int plan_datastore(struct rt_plan *p, const struct datastore *d, struct s
 		}
 		o = proc_new(p, name, RT_KIND_DATASTORE, d->name, regs[k]->key, p->reg_ns[ri]);
 		o->argv = pg_argv(&pi);
-		proc_user(o, p->pg.drop, p->pg.uid, p->pg.gid);
+		proc_user(o, p->run.drop, p->run.uid, p->run.gid);
 		/*
 		 * Immediate shutdown: the supervisor stops everything only for
 		 * `down`, which deletes the data next, so a shutdown checkpoint
@@ -487,9 +484,11 @@ static char **service_argv(const char *prog, const struct service *s,
 	return strv_detach(&argv);
 }
 
+/* http://ADDR:PORT/PATH with c's timings; without c->http, tcp://ADDR:PORT (a connect). */
 static struct rt_check *service_check(const char *addr, int port, const struct check *c)
 {
-	char *url = xasprintf("http://%s:%d%s", addr, port, c->http);
+	char *url = xasprintf("%s://%s:%d%s", c->http ? "http" : "tcp", addr, port,
+			      c->http ? c->http : "");
 	struct rt_check *k = proc_check(url, c);
 
 	free(url);
@@ -533,11 +532,12 @@ static int plan_service(struct rt_plan *p, const struct service *s, struct strbu
 			o = proc_new(p, name, RT_KIND_SERVICE, s->name, r->key, p->reg_ns[ri]);
 			o->argv = service_argv(prog, s, &dv);
 			service_env(p, s, r, o, &dv);
-			proc_user(o, p->svc_drop, p->svc_uid, p->svc_gid);
+			proc_user(o, p->run.drop, p->run.uid, p->run.gid);
 			for (size_t i = 0; i < s->depends_on.nr; i++)
 				strv_push(&deps, s->depends_on.v[i].name);
 			o->depends_on = strv_detach(&deps);
-			if (s->health.http)
+			/* nothing to ask over HTTP: it is healthy once it takes connections */
+			if (s->health.http || !s->ready.http)
 				o->health = service_check(p->reg_addr[ri], port, &s->health);
 			if (s->ready.http)
 				o->ready = service_check(p->reg_addr[ri], port, &s->ready);
@@ -612,7 +612,7 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 	c->rate_rpm = g->rate_rpm;
 	c->burst = g->burst;
 	c->workers = g->replicas > 0 && g->replicas < 4 ? (int)g->replicas : 2;
-	c->user = geteuid() == 0 ? xstrdup("nobody") : NULL;
+	c->user = p->st.account ? xstrdup(p->st.account->name) : NULL;
 	c->prefix_dir = path_in(p->envdir, "gateway");
 	c->nr_routes = g->routes.nr;
 	c->routes = xcalloc(g->routes.nr, sizeof(*c->routes));
@@ -656,23 +656,28 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 
 /* ---- the plan ---- */
 
+/*
+ * As root, everything of the environment runs as its own account, so that
+ * no environment can read another's secrets; without root, as we do
+ * (there is no one else to keep out).
+ */
 static int plan_users(struct rt_plan *p, struct strbuf *err)
 {
-	struct passwd *pw;
+	const struct rt_account *a = p->o.account;
 
 	if (pg_owner_get(&p->pg, err) < 0)
 		return -1;
 	if (geteuid() != 0)
 		return 0;
-	/* services need no privileges: as root, they run as nobody */
-	pw = getpwnam("nobody");
-	if (!pw) {
-		strbuf_addstr(err, "running as root, but there is no 'nobody' user to run services as");
+	if (!a) {
+		strbuf_addstr(err, "running as root, but the environment has no user of its own");
 		return -1;
 	}
-	p->svc_drop = 1;
-	p->svc_uid = pw->pw_uid;
-	p->svc_gid = pw->pw_gid;
+	p->st.account = xcalloc(1, sizeof(*p->st.account));
+	p->st.account->name = xstrdup(a->name);
+	p->st.account->uid = a->uid;
+	p->st.account->gid = a->gid;
+	p->run = (struct pg_owner){ .drop = 1, .uid = (uid_t)a->uid, .gid = (gid_t)a->gid };
 	return 0;
 }
 
@@ -825,7 +830,7 @@ static int prepare_gateway(struct rt_plan *p, struct strbuf *err)
 	if (p->gw.auth == AUTH_BASIC) {
 		if (pki_htpasswd_line(&line, p->m->platform, pw.buf) < 0 ||
 		    write_file_atomic(p->htpasswd_file, line.buf, line.len, 0600) < 0 ||
-		    (p->gw.user && chown(p->htpasswd_file, p->svc_uid, p->svc_gid) < 0)) {
+		    (p->run.drop && chown(p->htpasswd_file, p->run.uid, p->run.gid) < 0)) {
 			strbuf_addf(err, "cannot write '%s': %s", p->htpasswd_file, strerror(errno));
 			goto out;
 		}
@@ -842,6 +847,22 @@ out:
 	return ret;
 }
 
+/* The template is the "postgres" user's: a clone becomes the environment's, all of it. */
+static int own_datadir(struct rt_plan *p, const char *datadir, struct strbuf *err)
+{
+	struct stat sb;
+
+	if (!p->run.drop || (stat(datadir, &sb) == 0 && sb.st_uid == p->run.uid &&
+			     sb.st_gid == p->run.gid))
+		return 0;
+	if (chown_tree(datadir, p->run.uid, p->run.gid) < 0) {
+		strbuf_addf(err, "cannot give '%s' to uid %d: %s", datadir, (int)p->run.uid,
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int prepare_pg(struct rt_plan *p, int *cold, struct strbuf *err)
 {
 	char *cache = xasprintf("%s/cache", p->o.state);
@@ -853,27 +874,31 @@ static int prepare_pg(struct rt_plan *p, int *cold, struct strbuf *err)
 		int made = 0;
 		char *tpl;
 
-		if (ensure_dir(pm->dir, 0700, p->pg.drop, p->pg.uid, p->pg.gid, err) < 0 ||
-		    ensure_dir(pm->sockdir, 0700, p->pg.drop, p->pg.uid, p->pg.gid, err) < 0)
+		if (ensure_dir(pm->dir, 0700, p->run.drop, p->run.uid, p->run.gid, err) < 0 ||
+		    ensure_dir(pm->sockdir, 0700, p->run.drop, p->run.uid, p->run.gid, err) < 0)
 			goto out;
 		if (pm->passfile) {
 			if (rt_read_secret(pm->repl_pw_file, &rpw, err) < 0 ||
-			    pg_write_passfile(pm->passfile, rpw.buf, &p->pg, err) < 0) {
+			    pg_write_passfile(pm->passfile, rpw.buf, &p->run, err) < 0) {
 				strbuf_release(&rpw);
 				goto out;
 			}
 			memset(rpw.buf, 0, rpw.len);
 			strbuf_release(&rpw);
 		}
-		if (is_dir(pm->datadir))
-			continue;   /* a repair keeps the data */
+		if (is_dir(pm->datadir)) {
+			/* a repair keeps the data */
+			if (own_datadir(p, pm->datadir, err) < 0)
+				goto out;
+			continue;
+		}
 		tpl = pg_template(cache, pm->bindir, pm->version, &p->pg, &made, err);
 		if (!tpl)
 			goto out;
 		*cold |= made;
-		ret = pg_clone(tpl, pm->datadir, pm->standby, &p->pg, err);
+		ret = pg_clone(tpl, pm->datadir, pm->standby, &p->run, err);
 		free(tpl);
-		if (ret < 0)
+		if (ret < 0 || own_datadir(p, pm->datadir, err) < 0)
 			goto out;
 		ret = -1;
 	}
@@ -891,11 +916,23 @@ int rt_prepare(struct rt_plan *p, int *cold, struct strbuf *err)
 	int ret = -1;
 
 	*cold = 0;
-	/* others (postgres, nobody) traverse these; what is private is 0700 below */
-	for (char **d = dirs; *d; d++)
-		if (ensure_dir(*d, 0711, 0, 0, 0, err) < 0)
+	/*
+	 * Only the environment's own processes (its group) and root may enter
+	 * these: its state, logs and sockets are nobody else's business. What
+	 * is private even from its processes (secrets/) is 0700 below.
+	 */
+	for (char **d = dirs; *d; d++) {
+		char *parent = path_dirname(*d);
+		/* <state>/envs and <state>/run: every environment's user passes through */
+		int rc = ensure_dir(parent, 0711, 0, 0, 0, err);
+
+		free(parent);
+		if (rc < 0 || ensure_dir(*d, p->run.drop ? 0710 : 0700, p->run.drop, 0, p->run.gid,
+					 err) < 0)
 			goto out;
-	if (ensure_dir(p->secrets, 0700, 0, 0, 0, err) < 0 || ensure_dir(logs, 0755, 0, 0, 0, err) < 0 ||
+	}
+	if (ensure_dir(p->secrets, 0700, 0, 0, 0, err) < 0 ||
+	    ensure_dir(logs, p->run.drop ? 0750 : 0700, p->run.drop, 0, p->run.gid, err) < 0 ||
 	    ensure_dir(ca, 0755, 0, 0, 0, err) < 0 || ensure_dir(pg, 0711, 0, 0, 0, err) < 0)
 		goto out;
 	if (prepare_secrets(p, err) < 0 || prepare_pki(p, err) < 0 || prepare_pg(p, cold, err) < 0 ||

@@ -21,6 +21,7 @@ struct rt_plan_opts {
 	int netns;              /* 1: namespaces, 0: loopback */
 	int index;              /* from the pool */
 	const char *self;       /* path of the provisioner binary: programs are looked up beside it */
+	const struct rt_account *account;   /* its own user (rt-account.h); needed as root */
 };
 
 struct rt_plan;

@@ -27,7 +27,7 @@ _Static_assert(offsetof(struct rt_net, ns) == offsetof(struct rt_net, ns_list.v)
 	       offsetof(struct rt_net, nr_ns) == offsetof(struct rt_net, ns_list.nr),
 	       "struct rt_net: ns/nr_ns and ns_list must overlay");
 
-const char *const rt_phase_names[] = { "creating", "starting", "running", NULL };
+const char *const rt_phase_names[] = { "creating", "starting", "running", "stopping", NULL };
 const char *const rt_mode_names[] = { "loopback", "netns", NULL };
 const char *const rt_pstate_names[] = { "waiting", "running", "backoff", "stopped", "fenced",
 					NULL };
@@ -59,6 +59,15 @@ static const struct yd_field user_fields[] = {
 };
 static const struct yd_schema user_schema = {
 	.what = "user", .size = sizeof(struct rt_user), YD_FIELDS(user_fields),
+};
+
+static const struct yd_field account_fields[] = {
+	F(struct rt_account, name, "name", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
+	F(struct rt_account, uid, "uid", YD_INT, REQ),
+	F(struct rt_account, gid, "gid", YD_INT, REQ),
+};
+static const struct yd_schema account_schema = {
+	.what = "account", .size = sizeof(struct rt_account), YD_FIELDS(account_fields),
 };
 
 static const struct yd_field secret_fields[] = {
@@ -231,6 +240,7 @@ static const struct yd_field state_fields[] = {
 	F(struct rt_state, index, "index", YD_INT32, .flags = YD_REQUIRED | YD_RANGE,
 	  .min = 1, .max = RT_POOL_MAX),
 	F(struct rt_state, uid, "uid", YD_INT),
+	F(struct rt_state, account, "account", YD_OPTIONAL, SUB(account_schema)),
 	F(struct rt_state, rundir, "rundir", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
 	F(struct rt_state, socket, "socket", YD_STRING, .flags = YD_REQUIRED | YD_NONEMPTY),
 	F(struct rt_state, failover, "failover", YD_STRUCT, REQ, SUB(failover_schema)),
@@ -252,6 +262,7 @@ static void proc_now_init(void *obj)
 	struct rt_proc_now *p = obj;
 
 	p->last_exit = xstrdup("");
+	p->check_error = xstrdup("");
 }
 
 static const struct yd_field proc_now_fields[] = {
@@ -261,6 +272,7 @@ static const struct yd_field proc_now_fields[] = {
 	F(struct rt_proc_now, healthy, "healthy", YD_BOOL),
 	F(struct rt_proc_now, restarts, "restarts", YD_INT32),
 	F(struct rt_proc_now, last_exit, "last_exit", YD_STRING),
+	F(struct rt_proc_now, check_error, "check_error", YD_STRING, .flags = YD_OMITDEFAULT),
 };
 static const struct yd_schema proc_now_schema = {
 	.what = "process", .size = sizeof(struct rt_proc_now), YD_FIELDS(proc_now_fields),
@@ -290,6 +302,8 @@ static const struct yd_schema datastore_now_schema = {
 static const struct yd_field supervisor_now_fields[] = {
 	F(struct rt_supervisor_now, pid, "pid", YD_INT32),
 	F(struct rt_supervisor_now, start_time, "start_time", YD_INT),
+	F(struct rt_supervisor_now, containment, "containment", YD_STRING),
+	F(struct rt_supervisor_now, cgroup, "cgroup", YD_STRING),
 };
 static const struct yd_schema supervisor_now_schema = {
 	.what = "supervisor", YD_FIELDS(supervisor_now_fields),

@@ -41,7 +41,8 @@ struct strbuf;
 /* Element i of a list in these documents. */
 #define RT_AT(arr, type, i) ((type *)yarray_at(&(arr), sizeof(type), (i)))
 
-enum rt_phase { RT_CREATING, RT_STARTING, RT_RUNNING };   /* how far `up` got */
+/* how far `up` got, or that a `down` is removing it */
+enum rt_phase { RT_CREATING, RT_STARTING, RT_RUNNING, RT_STOPPING };
 enum rt_mode { RT_LOOPBACK, RT_NETNS };
 enum rt_kind { RT_KIND_DATASTORE, RT_KIND_SERVICE, RT_KIND_GATEWAY };
 enum rt_role { RT_ROLE_PRIMARY, RT_ROLE_REPLICA };
@@ -63,6 +64,12 @@ struct rt_check {
 };
 
 struct rt_user {                 /* whom a process runs as */
+	int64_t uid, gid;
+};
+
+/* The environment's own unprivileged user and group (rt-account.h). */
+struct rt_account {
+	char *name;              /* "pv-61190" */
 	int64_t uid, gid;
 };
 
@@ -148,6 +155,7 @@ struct rt_state {
 	int mode;                /* enum rt_mode */
 	int index;               /* from the pool (rt-addr.h) */
 	int64_t uid;             /* who made it */
+	struct rt_account *account;   /* NULL: none (without root its processes run as we do) */
 	char *rundir;            /* <state>/run/<index> */
 	char *socket;            /* the supervisor's control socket */
 	struct rt_failover failover;
@@ -188,6 +196,7 @@ struct rt_proc_now {
 	int healthy;             /* running and its checks pass */
 	int restarts;
 	char *last_exit;         /* "exit code 3", "killed by signal 9 (Killed)", or "" */
+	char *check_error;       /* why its last check failed ("GET /healthz answered 404"), or "" */
 };
 
 struct rt_datastore_now {
@@ -201,6 +210,9 @@ struct rt_datastore_now {
 struct rt_supervisor_now {
 	int pid;
 	int64_t start_time;
+	/* how what it starts is kept together: "cgroup" or "process-group"; NULL: unknown */
+	char *containment;
+	char *cgroup;            /* the environment's cgroup, or NULL */
 };
 
 struct rt_runtime {

@@ -9,12 +9,18 @@
  *     "datastores": { NAME: { "engine", "version", "database", "username",
  *                             "password_file", "mode", "failovers", "last_failover",
  *                             "primary": MEMBER, "replicas": [ MEMBER ] } },
- *     "supervisor": { "pid", "alive" } }
+ *     "owner", "account": { "name", "uid", "gid" } | null,
+ *     "supervisor": { "pid", "alive", "containment", "cgroup" } }
  *
- * MEMBER is { "name", "region", "address", "pid", "healthy", "state", "restarts" }.
+ * MEMBER is { "name", "region", "address", "pid", "healthy", "state", "restarts",
+ * "check_error" }. Health comes from the supervisor's checks alone: without
+ * a live supervisor nobody checks, so it is null ("unknown"), and a pid is
+ * only given while that process (with the recorded start time) exists.
  */
 #include "rt-status.h"
 #include "rt-env.h"
+#include "rt-gc.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -79,15 +85,44 @@ void rt_status_release(struct rt_status *s)
 
 /* ---- JSON ---- */
 
+/*
+ * Its pid: the supervisor's word while it lives; otherwise only while that
+ * process is still there (-1: not shown).
+ */
+static int shown_pid(const struct rt_status *s, const struct rt_proc_now *p)
+{
+	if (!p)
+		return -1;
+	if (s->alive)
+		return p->pid;
+	return proc_alive(p->pid, (unsigned long long)p->start_time) ? p->pid : -1;
+}
+
+static json_t *pid_doc(int pid)
+{
+	return pid < 0 ? json_null() : json_integer(pid);
+}
+
+/* Health is what the supervisor's checks found: without it, nobody knows. */
+static json_t *health_doc(const struct rt_status *s, const struct rt_proc_now *p)
+{
+	return s->alive ? json_boolean(p && p->healthy) : json_null();
+}
+
+static const char *pstate_name(const struct rt_status *s, const struct rt_proc_now *p)
+{
+	return s->alive && p ? rt_pstate_names[p->state] : "unknown";
+}
+
 static json_t *member(const struct rt_status *s, const struct rt_endpoint *e)
 {
 	const struct rt_proc_now *p = rt_runtime_proc(&s->rt, e->name);
 
-	return json_pack("{s:s, s:s, s:o, s:i, s:b, s:s, s:i}", "name", e->name,
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:s}", "name", e->name,
 		"region", e->region, "address", json_sprintf("%s:%d", e->addr, e->port),
-		"pid", p ? p->pid : 0, "healthy", p && p->healthy,
-		"state", p ? rt_pstate_names[p->state] : "unknown",
-		"restarts", p ? p->restarts : 0);
+		"pid", pid_doc(shown_pid(s, p)), "healthy", health_doc(s, p),
+		"state", pstate_name(s, p), "restarts", p ? p->restarts : 0,
+		"check_error", p && s->alive ? p->check_error : "");
 }
 
 static json_t *gateway_doc(const struct rt_status *s)
@@ -99,7 +134,7 @@ static json_t *gateway_doc(const struct rt_status *s)
 		"ca_file", g->ca_file, "username", g->username,
 		"password_file", g->password_file) : json_object();
 
-	json_object_set_new(doc, "healthy", json_boolean(p && p->healthy));
+	json_object_set_new(doc, "healthy", health_doc(s, p));
 	return doc;
 }
 
@@ -154,6 +189,7 @@ json_t *rt_status_json(const struct rt_status *s)
 {
 	const struct rt_state *st = &s->st;
 	json_t *doc, *dss = json_object();
+	char *owner = rt_owner_name(st->uid);
 
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s}",
 		"name", st->name, "state", s->state, "mode", rt_mode_names[st->mode],
@@ -168,8 +204,14 @@ json_t *rt_status_json(const struct rt_status *s)
 		json_object_set_new(dss, d->name, datastore_doc(s, d));
 	}
 	json_object_set_new(doc, "datastores", dss);
-	json_object_set_new(doc, "supervisor", json_pack("{s:i, s:b}", "pid",
-		s->rt.supervisor.pid, "alive", s->alive));
+	json_object_set_new(doc, "owner", json_string(owner));
+	json_object_set_new(doc, "account", st->account ? json_pack("{s:s, s:I, s:I}", "name",
+		st->account->name, "uid", (json_int_t)st->account->uid,
+		"gid", (json_int_t)st->account->gid) : json_null());
+	json_object_set_new(doc, "supervisor", json_pack("{s:o, s:b, s:s?, s:s?}", "pid",
+		pid_doc(s->alive ? s->rt.supervisor.pid : -1), "alive", s->alive,
+		"containment", s->rt.supervisor.containment, "cgroup", s->rt.supervisor.cgroup));
+	free(owner);
 	return doc;
 }
 
@@ -179,12 +221,30 @@ static void print_member(FILE *f, const struct rt_status *s, const struct rt_end
 			 const char *role)
 {
 	const struct rt_proc_now *p = rt_runtime_proc(&s->rt, e->name);
-	char *address = xasprintf("%s:%d", e->addr, e->port);
+	char *address = xasprintf("%s:%d", e->addr, e->port), pid[16] = "-";
+	int shown = shown_pid(s, p);
 
-	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7d %s\n", role, e->name, address, e->region,
-		p ? p->pid : 0, p && p->healthy ? "healthy" : p ? rt_pstate_names[p->state]
-								: "unknown");
+	if (shown > 0)
+		snprintf(pid, sizeof(pid), "%d", shown);
+	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7s %s", role, e->name, address, e->region,
+		pid, s->alive && p && p->healthy ? "healthy" : pstate_name(s, p));
+	if (s->alive && p && !p->healthy && *p->check_error)
+		fprintf(f, " (%s)", p->check_error);
+	fputc('\n', f);
 	free(address);
+}
+
+/* Whom it runs as and how its processes are kept together. */
+static void print_processes(FILE *f, const struct rt_status *s)
+{
+	const struct rt_supervisor_now *sv = &s->rt.supervisor;
+
+	if (s->st.account)
+		fprintf(f, "  runs as      %s (uid %lld)\n", s->st.account->name,
+			(long long)s->st.account->uid);
+	if (s->alive && sv->containment)
+		fprintf(f, "  processes    %s%s\n", !strcmp(sv->containment, "cgroup") ?
+			"in cgroups under " : "in their process groups", sv->cgroup ? sv->cgroup : "");
 }
 
 static void print_gateway(FILE *f, const struct rt_gateway *g)
@@ -234,6 +294,7 @@ void rt_status_print(FILE *f, const struct rt_status *s)
 	fprintf(f, ")\n");
 	if (st->gateway)
 		print_gateway(f, st->gateway);
+	print_processes(f, s);
 	for (size_t i = 0; i < st->services.nr; i++) {
 		const struct rt_service *svc = RT_AT(st->services, struct rt_service, i);
 

@@ -7,16 +7,27 @@
  * thread probes the PostgreSQL members with libpq, which only has blocking
  * probes, bootstraps the primary and carries out promotions; it shares the
  * members' fields with the loop under `lock` and wakes it with an eventfd.
+ *
+ * Nothing a process leaves behind outlives it: each runs in a cgroup of
+ * its own (as root, with cgroup2 mounted), or else in its own process
+ * group, and when it exits whatever is left there (nginx's workers,
+ * PostgreSQL's backends) is killed, and it is started again only once
+ * none is left. A process is healthy only once its checks passed since
+ * its last start; why the last one failed is kept for `status` and `up`.
  */
 #include "supervisor.h"
+#include "cgroup.h"
 #include "clock.h"
+#include "fsutil.h"
 #include "hcheck.h"
+#include "rt-account.h"
 #include "rt-env.h"
 #include "rt-pg.h"
 #include "rt-state.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "units.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -41,6 +52,7 @@
 #define BACKOFF_MAX_MS 5000
 #define STABLE_MS 10000            /* healthy this long: the backoff starts again */
 #define STOP_GRACE_MS 1500
+#define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
 
 struct check {
 	const struct rt_check *def;    /* NULL: no check */
@@ -64,6 +76,10 @@ struct proc {
 	int ever_healthy, restarts, backoff_ms;
 	long long started_at, next_start, healthy_since;
 	char last_exit[96];
+	char check_error[160];         /* why its last check failed, until it is healthy */
+	char *cgroup;                  /* its cgroup; NULL: its process group keeps it */
+	pid_t old_pgid;                /* without a cgroup: the group of its last run */
+	int waiting_noted;             /* said that it waits for its last run to be gone */
 };
 
 struct datastore_rt {
@@ -91,6 +107,8 @@ struct sv {
 	volatile int quit;
 	int pg_changed;                /* (L) the pg thread saw a change: wake the loop */
 	char **base_env;
+	char *cgroup;                  /* the environment's cgroup, or NULL */
+	const char *containment;       /* "cgroup" or "process-group" */
 };
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -217,6 +235,7 @@ static char **proc_env(struct sv *sv, struct proc *p)
 		strbuf_release(&val);
 	}
 	strv_pushf(&env, "%s=%s", RT_ENV_MARKER, sv->name);
+	strv_pushf(&env, "%s=%s", RT_STATE_MARKER, sv->state);
 	return strv_detach(&env);
 }
 
@@ -225,6 +244,15 @@ static void wipe_env(char **env)
 	for (char **e = env; *e; e++)
 		memset(*e, 0, strlen(*e));
 	strv_free(env);
+}
+
+static void check_abandon(struct check *c)
+{
+	if (c->h) {
+		hcheck_release(c->h);
+		free(c->h);
+		c->h = NULL;
+	}
 }
 
 static void start_proc(struct sv *sv, struct proc *p)
@@ -246,6 +274,7 @@ static void start_proc(struct sv *sv, struct proc *p)
 		cp.gid = (gid_t)def->user->gid;
 	}
 	cp.new_session = 1;
+	cp.cgroup = p->cgroup;
 	cp.pdeathsig = SIGKILL;   /* never outlive the supervisor, whatever kills it */
 	if (fd >= 0 && def->user && fchown(fd, cp.uid, cp.gid) < 0)
 		logf_("%s: cannot give its log to uid %d: %s", def->name, (int)cp.uid, strerror(errno));
@@ -272,6 +301,11 @@ static void start_proc(struct sv *sv, struct proc *p)
 	p->health.ok = p->ready.ok = 0;
 	p->health.fails = p->ready.fails = 0;
 	p->health.due = p->ready.due = clock_ms() + 20;
+	/* a check in flight was for the last run: its answer says nothing of this one */
+	check_abandon(&p->health);
+	check_abandon(&p->ready);
+	p->check_error[0] = '\0';
+	p->waiting_noted = 0;
 	logf_("%s: started, pid %d", p->def->name, (int)p->pid);
 	rt_event(sv->envdir, "start", "%s: pid %d", p->def->name, (int)p->pid);
 	/* recorded at once: whoever cleans up after a crash kills by these pids */
@@ -327,15 +361,69 @@ static void on_exit_(struct sv *sv, struct proc *p, int status)
 	p->restarts++;
 }
 
+/* ---- what a process leaves behind ---- */
+
+/* Is anything of p's last run still there? */
+static int leftovers(struct proc *p)
+{
+	if (p->cgroup)
+		return cgroup_populated(p->cgroup) == 1;
+	if (p->old_pgid > 0 && !proc_group_alive(p->old_pgid))
+		p->old_pgid = 0;
+	return p->old_pgid > 0;
+}
+
+/*
+ * Kill what is left of p's last run; 1 if there was something. A group
+ * id is taken while any member lives, so a group with live members is
+ * still p's.
+ */
+static int kill_leftovers(struct proc *p)
+{
+	if (!leftovers(p))
+		return 0;
+	if (p->cgroup)
+		cgroup_kill(p->cgroup);
+	else
+		kill(-p->old_pgid, SIGKILL);
+	return 1;
+}
+
+static struct proc *proc_by_pid(struct sv *sv, pid_t pid)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (sv->procs[i].pid == pid)
+			return &sv->procs[i];
+	return NULL;
+}
+
+/*
+ * Each exit: before it is reaped, its zombie keeps its pid (and so its
+ * process group's id) from being anybody else's; kill what it left.
+ */
 static void reap(struct sv *sv)
 {
-	int status;
-	pid_t pid;
+	for (;;) {
+		siginfo_t si = { 0 };
+		struct proc *p;
+		int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (size_t i = 0; i < sv->nr; i++)
-			if (sv->procs[i].pid == pid)
-				on_exit_(sv, &sv->procs[i], status);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || !si.si_pid)
+			break;
+		p = proc_by_pid(sv, si.si_pid);
+		if (p) {
+			p->old_pgid = p->cgroup ? 0 : si.si_pid;
+			if (kill_leftovers(p)) {
+				logf_("%s: exited; killing what it left running", p->def->name);
+				rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
+					 p->def->name);
+			}
+		}
+		if (waitpid(si.si_pid, &status, 0) < 0)
+			break;
+		if (p)
+			on_exit_(sv, p, status);
+	}
 }
 
 static void kill_proc(struct sv *sv, struct proc *p, int sig)
@@ -344,22 +432,72 @@ static void kill_proc(struct sv *sv, struct proc *p, int sig)
 	if (p->pid > 0)
 		kill(-p->pid, sig);
 	pthread_mutex_unlock(&sv->lock);
+	if (sig == SIGKILL && p->cgroup)
+		cgroup_kill(p->cgroup);
 }
 
 /* ---- HTTP checks ---- */
 
-static void check_done(struct sv *sv, struct check *c, int ok);
+static void check_done(struct sv *sv, struct check *c, int ok, const char *why);
+
+/*
+ * Why check c failed, in words a person can act on: "GET /healthz
+ * answered 404", "connect to 10.213.1.10:8080 refused", "GET /healthz
+ * timed out after 1s". `answered`: an answer came, but not a 2xx.
+ */
+static void check_reason(const struct check *c, int answered, char *buf, size_t len)
+{
+	const char *url = c->def->url, *host = strstr(url, "://"), *path, *e = c->h->error;
+	struct strbuf t = STRBUF_INIT;
+	int hl;
+
+	host = host ? host + 3 : url;
+	path = host + strcspn(host, "/");
+	hl = (int)(path - host);
+	if (!*path)
+		path = "/";
+	if (answered)
+		snprintf(buf, len, "GET %s answered %d", path, c->h->status);
+	else if (e && !strcmp(e, "connection refused"))
+		snprintf(buf, len, "connect to %.*s refused", hl, host);
+	else if (e && !strcmp(e, "cannot connect"))
+		snprintf(buf, len, "cannot connect to %.*s", hl, host);
+	else if (e && !strcmp(e, "timed out")) {
+		format_duration_ms(&t, (uint64_t)c->def->timeout_ms);
+		snprintf(buf, len, "GET %s timed out after %s", path, t.buf);
+	} else {
+		snprintf(buf, len, "GET %s: %s", path, e ? e : "failed");
+	}
+	strbuf_release(&t);
+}
 
 static void check_start(struct sv *sv, struct proc *p, struct check *c)
 {
 	SSL_CTX *tls = !strncmp(c->def->url, "https:", 6) ? sv->tls : NULL;
+	char why[160];
 
 	c->h = xcalloc(1, sizeof(*c->h));
-	if (hcheck_start(c->h, c->def->url, tls, c->def->timeout_ms, clock_ms()) < 0)
-		check_done(sv, c, 0);
+	if (hcheck_start(c->h, c->def->url, tls, c->def->timeout_ms, clock_ms()) < 0) {
+		check_reason(c, 0, why, sizeof(why));
+		check_done(sv, c, 0, why);
+	}
 }
 
-static void check_done(struct sv *sv, struct check *c, int ok)
+/*
+ * Only failing liveness restarts, and only a process that was healthy:
+ * in this run, or in an earlier one and not again within the time
+ * `failures` checks at the interval would take (the fast checks after a
+ * start must not kill a slow starter).
+ */
+static int liveness_failed(const struct proc *p, const struct check *c)
+{
+	if (c != &p->health || c->fails < c->def->failures)
+		return 0;
+	return p->healthy_since || (p->ever_healthy && clock_ms() - p->started_at >=
+				    (long long)c->def->failures * c->def->interval_ms);
+}
+
+static void check_done(struct sv *sv, struct check *c, int ok, const char *why)
 {
 	free(c->h);
 	c->h = NULL;
@@ -374,7 +512,14 @@ static void check_done(struct sv *sv, struct check *c, int ok)
 		was = proc_ready(sv, p);
 		c->ok = ok;
 		c->fails = ok ? 0 : c->fails + 1;
-		c->due = clock_ms() + (p->ever_healthy ? c->def->interval_ms : FAST_CHECK_MS);
+		if (!ok && strcmp(p->check_error, why)) {
+			snprintf(p->check_error, sizeof(p->check_error), "%s", why);
+			sv->dirty = 1;
+		}
+		if (proc_ready(sv, p))
+			p->check_error[0] = '\0';
+		/* until it is healthy after a (re)start, look often: it is back the moment it is */
+		c->due = clock_ms() + (p->healthy_since ? c->def->interval_ms : FAST_CHECK_MS);
 		if (proc_ready(sv, p) != was) {
 			sv->dirty = 1;
 			if (!was) {
@@ -383,12 +528,12 @@ static void check_done(struct sv *sv, struct check *c, int ok)
 				logf_("%s: healthy", p->def->name);
 				rt_event(sv->envdir, "healthy", "%s", p->def->name);
 			} else {
-				logf_("%s: not healthy (%s)", p->def->name,
-				      c == &p->health ? "health check" : "readiness check");
+				logf_("%s: not healthy (%s: %s)", p->def->name,
+				      c == &p->health ? "health check" : "readiness check", why);
 			}
 		}
 		/* only failing liveness restarts; failing readiness only takes it out */
-		if (c == &p->health && c->fails >= c->def->failures && p->ever_healthy) {
+		if (liveness_failed(p, c)) {
 			logf_("%s: %d health checks failed; restarting it", p->def->name, c->fails);
 			rt_event(sv->envdir, "unhealthy", "%s: %d health checks failed", p->def->name,
 				 c->fails);
@@ -407,8 +552,14 @@ static void check_step(struct sv *sv, struct check *c, int ready)
 	if (!ready && now < hcheck_deadline(c->h))
 		return;
 	rc = hcheck_step(c->h, now);
-	if (rc != 0)
-		check_done(sv, c, rc == 1 && c->h->status >= 200 && c->h->status < 300);
+	if (rc != 0) {
+		int ok = rc == 1 && (c->h->tcp || (c->h->status >= 200 && c->h->status < 300));
+		char why[160] = "";
+
+		if (!ok)
+			check_reason(c, rc == 1, why, sizeof(why));
+		check_done(sv, c, ok, why);
+	}
 }
 
 /* Start the checks that are due. */
@@ -590,6 +741,20 @@ static void *pg_main(void *arg)
 
 /* ---- runtime.json and the control socket ---- */
 
+/* Why a running PostgreSQL member is not ready, from what the probes saw (under lock). */
+static char *pg_reason(struct sv *sv, struct proc *p)
+{
+	struct datastore_rt *d = find_ds(sv, p->def->pg->datastore);
+
+	if (p->state != RT_P_RUNNING)
+		return xstrdup("");
+	if (!p->pg_ok)
+		return xasprintf("no answer on %s:%d", p->def->pg->host, p->def->pg->port);
+	if (d && d->primary == p)
+		return xstrdup(d->bootstrapped ? "" : "its roles and database are not made yet");
+	return xstrdup(p->pg_ready ? "" : "not streaming from the primary");
+}
+
 /* What runtime.json says and the socket answers: the processes and datastores now. */
 static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 {
@@ -607,6 +772,8 @@ static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 		n->healthy = proc_ready(sv, p);
 		n->restarts = p->restarts;
 		n->last_exit = xstrdup(p->last_exit);
+		n->check_error = n->healthy ? xstrdup("") : p->def->pg ? pg_reason(sv, p)
+								: xstrdup(p->check_error);
 		if (p->state != RT_P_FENCED && !n->healthy)
 			rt->healthy = 0;
 	}
@@ -624,6 +791,8 @@ static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 	pthread_mutex_unlock(&sv->lock);
 	rt->supervisor.pid = (int)getpid();
 	rt->supervisor.start_time = (int64_t)proc_start_time(getpid());
+	rt->supervisor.containment = xstrdup(sv->containment);
+	rt->supervisor.cgroup = sv->cgroup ? xstrdup(sv->cgroup) : NULL;
 	rt->phase = sv->stopping ? RT_SV_STOPPING : RT_SV_RUNNING;
 	rt->updated = (int64_t)time(NULL);
 }
@@ -737,20 +906,40 @@ fail:
 
 /* ---- the loop ---- */
 
+/*
+ * A process starts again only once nothing of its last run is left (a
+ * worker still holding its port would make it fail, or answer its checks
+ * for it): kill what is there and look again shortly.
+ */
+static int last_run_gone(struct proc *p)
+{
+	if (!kill_leftovers(p))
+		return 1;
+	if (!p->waiting_noted)
+		logf_("%s: waiting for what is left of its last run to exit", p->def->name);
+	p->waiting_noted = 1;
+	return 0;
+}
+
 static long long schedule(struct sv *sv)
 {
 	long long now = clock_ms(), next = now + 500;
+	int due;
 
 	for (size_t i = 0; i < sv->nr; i++) {
 		struct proc *p = &sv->procs[i];
 
 		if (sv->stopping)
 			break;
-		if (p->state == RT_P_WAITING && deps_ready(sv, p))
-			start_proc(sv, p);
-		else if (p->state == RT_P_BACKOFF && p->next_start <= now && deps_ready(sv, p))
-			start_proc(sv, p);
-		if (p->state == RT_P_BACKOFF && p->next_start < next)
+		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
+		if (due && deps_ready(sv, p)) {
+			if (last_run_gone(p))
+				start_proc(sv, p);
+			else
+				p->next_start = now + LEFTOVER_POLL_MS;
+		}
+		if ((p->state == RT_P_BACKOFF || (p->state == RT_P_WAITING && p->waiting_noted)) &&
+		    p->next_start < next)
 			next = p->next_start;
 		if (p->state == RT_P_RUNNING) {
 			if (p->health.def && !p->health.h && p->health.due < next)
@@ -765,7 +954,7 @@ static long long schedule(struct sv *sv)
 static int all_stopped(struct sv *sv)
 {
 	for (size_t i = 0; i < sv->nr; i++)
-		if (sv->procs[i].pid > 0)
+		if (sv->procs[i].pid > 0 || leftovers(&sv->procs[i]))
 			return 0;
 	return 1;
 }
@@ -853,6 +1042,54 @@ static void loop(struct sv *sv)
 	}
 }
 
+/*
+ * A cgroup for each process, and one for ourselves, under the
+ * environment's (as root, with cgroup2 mounted and a user of its own);
+ * else each process's own process group is all that keeps its children
+ * together. Which one is in runtime.json, for `status`.
+ */
+static void contain(struct sv *sv)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *cg = NULL, *own = NULL;
+	const char *why = NULL;
+
+	if (geteuid() != 0)
+		why = "not running as root";
+	else if (!sv->st.account)
+		why = "the environment has no user of its own";
+	else if (!(cg = rt_account_cgroup(sv->st.account)))
+		why = "cgroup2 is not mounted";
+	if (why)
+		goto fallback;
+	own = path_join(cg, "supervisor");
+	if (cgroup_make(own, &err) < 0 || cgroup_enter(own, 0) < 0) {
+		if (!err.len)
+			strbuf_addf(&err, "cannot enter cgroup '%s': %s", own, strerror(errno));
+		goto fallback;
+	}
+	for (size_t i = 0; i < sv->nr; i++) {
+		sv->procs[i].cgroup = path_join(cg, sv->procs[i].def->name);
+		if (cgroup_make(sv->procs[i].cgroup, &err) < 0)
+			goto fallback;
+	}
+	sv->cgroup = cg;
+	sv->containment = "cgroup";
+	logf_("each process in a cgroup of its own under %s", cg);
+	free(own);
+	return;
+fallback:
+	for (size_t i = 0; i < sv->nr; i++) {
+		free(sv->procs[i].cgroup);
+		sv->procs[i].cgroup = NULL;
+	}
+	logf_("no cgroups (%s): each process in a process group of its own", why ? why : err.buf);
+	sv->containment = "process-group";
+	strbuf_release(&err);
+	free(own);
+	free(cg);
+}
+
 static void base_env(struct sv *sv)
 {
 	struct strv env = STRV_INIT;
@@ -877,7 +1114,9 @@ static void sv_release(struct sv *sv)
 	for (size_t i = 0; i < sv->nr; i++) {
 		check_release(&sv->procs[i].health);
 		check_release(&sv->procs[i].ready);
+		free(sv->procs[i].cgroup);
 	}
+	free(sv->cgroup);
 	free(sv->procs);
 	free(sv->ds);
 	strv_free(sv->base_env);
@@ -913,6 +1152,7 @@ int supervisor_main(const char *state, const char *name)
 		return 1;
 	}
 	base_env(&sv);
+	contain(&sv);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);

@@ -2,7 +2,8 @@
 # The leak test: 20 times, start `up`, SIGKILL it at a random point (and,
 # every third time, its supervisor as well), then run `gc`; after each
 # cycle nothing of the environment may be left: no process, namespace,
-# link, nftables table, /etc/netns entry, state or run directory. The
+# link, nftables table, /etc/netns entry, user or group of its own,
+# cgroup, state or run directory. The
 # random points come from a fixed seed, printed, so a failure can be
 # replayed with LEAK_SEED.
 . "$(dirname "$0")/../lib.sh"
@@ -10,7 +11,7 @@
 pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
 [ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and PostgreSQL runs as 'postgres')"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and every environment runs as a user of its own)"
 # One run of this script at a time on a machine (two checkouts testing at
 # once): its environments' names, namespaces and links are machine-wide.
 exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
@@ -38,8 +39,11 @@ up_ms=$((($(date +%s%N) - t0) / 1000000))
 "$PROVISIONER" down leak-warm >/dev/null 2>&1
 echo "# a whole up takes $up_ms ms here"
 
-leftovers() {   # what of environment $1 (index $2) is still there
-	local name=$1 idx=$2
+cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+envs_real=$(mkdir -p "$PROVISIONER_STATE_DIR/envs" && realpath "$PROVISIONER_STATE_DIR/envs")
+
+leftovers() {   # what of environment $1 (index $2, user $3) is still there
+	local name=$1 idx=$2 acct=$3
 	local f pid
 	for f in $(grep -lzx "PROVISIONER_ENV=$name" /proc/[0-9]*/environ 2>/dev/null); do
 		pid=${f#/proc/}
@@ -53,6 +57,11 @@ leftovers() {   # what of environment $1 (index $2) is still there
 	[ -n "$idx" ] && nft list tables 2>/dev/null | grep "pv_${idx}\$" | sed 's/^/nft /'
 	[ -e "$PROVISIONER_STATE_DIR/envs/$name" ] && echo "dir envs/$name"
 	[ -n "$idx" ] && [ -e "$PROVISIONER_STATE_DIR/run/$idx" ] && echo "dir run/$idx"
+	# its user, found by the home that marks it, and the one its state named
+	getent passwd | awk -F: -v h="$envs_real/$name" '$6 == h {print "user " $1}'
+	[ -n "$acct" ] && getent passwd "$acct" | sed 's/:.*//; s/^/user /'
+	[ -n "$acct" ] && getent group "$acct" | sed 's/:.*//; s/^/group /'
+	[ -n "$acct" ] && [ -n "$cg2" ] && ls -d "$cg2/provisioner/$acct" 2>/dev/null | sed 's/^/cgroup /'
 	true
 }
 
@@ -64,6 +73,8 @@ for i in $(seq 1 "$cycles"); do
 	sleep "$(printf '0.%03d' $((delay_ms % 1000)))"
 	[ "$delay_ms" -ge 1000 ] && sleep $((delay_ms / 1000))
 	idx=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["index"])' \
+		"$PROVISIONER_STATE_DIR/envs/$name/state.json" 2>/dev/null)
+	acct=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["account"]["name"])' \
 		"$PROVISIONER_STATE_DIR/envs/$name/state.json" 2>/dev/null)
 	kill -KILL "$up_pid" 2>/dev/null
 	wait "$up_pid" 2>/dev/null
@@ -83,7 +94,7 @@ for i in $(seq 1 "$cycles"); do
 	"$PROVISIONER" gc >"$TEST_DIR/gc.out" 2>&1
 	# what is on its way out by itself (a process exiting) gets 3 s
 	for _ in $(seq 1 30); do
-		left=$(leftovers "$name" "$idx")
+		left=$(leftovers "$name" "$idx" "$acct")
 		[ -z "$left" ] && break
 		sleep 0.1
 	done

@@ -15,7 +15,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and PostgreSQL runs as 'postgres')"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and every environment runs as a user of its own)"
 # One run of this script at a time on a machine (two checkouts testing at
 # once): its environments' names, namespaces and links are machine-wide.
 exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
@@ -24,10 +24,6 @@ exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
 chmod 711 "$TEST_DIR"
 OUT=$TEST_DIR/out
 mkdir -p "$OUT"
-
-json() {   # json FILE EXPR: print a value of a JSON document (python3 expression on `d`)
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
-}
 
 cleanup_envs() {
 	local n

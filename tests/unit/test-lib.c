@@ -2,9 +2,11 @@
  * Unit tests for lib/: strbuf, units, suggestions, the YAML node tree and
  * its limits, the YAML emitter (checked by reading its output back), and
  * the decoder's slot types and encoding flags that the model does not use
- * (the model's tests cover the rest of ydecode).
+ * (the model's tests cover the rest of ydecode), and hcheck's tcp:// check.
  */
+#include "clock.h"
 #include "diag.h"
+#include "hcheck.h"
 #include "strbuf.h"
 #include "suggest.h"
 #include "tap.h"
@@ -14,9 +16,15 @@
 #include "yamlemit.h"
 #include "ynode.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static void test_strbuf(void)
 {
@@ -313,6 +321,44 @@ static void test_ydecode(void)
 	free(msg);
 }
 
+/* Drive a check to its end as the supervisor does: 1 answered, -1 failed. */
+static int run_check(const char *url, struct hcheck *h)
+{
+	int rc;
+
+	if (hcheck_start(h, url, NULL, 2000, clock_ms()) < 0)
+		return -1;
+	do {
+		struct pollfd p = { .fd = h->fd, .events = hcheck_events(h) };
+
+		poll(&p, 1, 100);
+		rc = hcheck_step(h, clock_ms());
+	} while (!rc);
+	return rc;
+}
+
+static void test_hcheck_tcp(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct hcheck h;
+	char url[64];
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		tap_skip("cannot listen on loopback", "hcheck tcp://");
+		return;
+	}
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+	tap_is_int(run_check(url, &h), 1, "a tcp:// check passes once it connects");
+	tap_ok(h.tcp && h.fd < 0, "and leaves nothing open");
+	close(fd);
+	tap_is_int(run_check(url, &h), -1, "with nothing listening it fails");
+	tap_ok(h.error && !strcmp(h.error, "connection refused"), "because the connection is refused");
+	tap_is_int(run_check("tcp//nonsense", &h), -1, "a malformed URL fails");
+}
+
 int main(void)
 {
 	test_strbuf();
@@ -321,5 +367,6 @@ int main(void)
 	test_ynode();
 	test_yamlemit();
 	test_ydecode();
+	test_hcheck_tcp();
 	return tap_done();
 }

@@ -5,11 +5,13 @@
  * parent-death signal, network namespaces and dropped privileges (these
  * two only as root), input fed from memory and output collected into it
  * (stdout and stderr together or apart), the program search, the
- * detached start, env_with, and tail_file.
+ * detached start, env_with, tail_file, what is left of a process group,
+ * another process's environment, and cgroups (lib/cgroup.h, as root).
  *
  * We make ourselves a child subreaper, so grandchildren orphaned by a test
  * come to us and are reaped at the end: nothing is left behind.
  */
+#include "cgroup.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "run-command.h"
@@ -1031,6 +1033,116 @@ static void test_threads(void)
 	tap_ok(ok[0] && ok[1] && ok[2] && ok[3], "four threads run commands at once");
 }
 
+/* The members of a group outlive its leader; proc_group_alive sees them, not zombies. */
+static void test_group_alive(void)
+{
+	struct child_process cp;
+	const char *argv[] = { "sh", "-c", "sleep 60 & sleep 60; true", NULL };
+	char *mark = marker("galive"), *env = xasprintf("%s=%s", MARK, mark);
+	int alive = 1;
+
+	if (start_env(&cp, argv, env) < 0)
+		goto out;
+	tap_ok(wait_marked(mark, 3, 5000), "a shell and two sleeps in a group of their own");
+	kill(cp.pid, SIGKILL);
+	tap_ok(proc_group_alive(cp.pid), "with its leader killed, the group still has members");
+	kill(-cp.pid, SIGKILL);
+	for (int i = 0; i < 200 && (alive = proc_group_alive(cp.pid)); i++)
+		sleep_ms(10);
+	tap_ok(!alive, "once they are killed it has none (zombies do not count)");
+	finish_command(&cp, NULL);
+out:
+	free(env);
+	free(mark);
+}
+
+static void test_getenv(void)
+{
+	struct child_process cp;
+	const char *argv[] = { "sleep", "60", NULL };
+	char *mark = marker("getenv"), *env = xasprintf("%s=%s", MARK, mark), *v;
+	pid_t ppid = 0, pgrp = 0;
+	char state = 0;
+
+	if (start_env(&cp, argv, env) < 0)
+		goto out;
+	v = proc_getenv(cp.pid, MARK);
+	tap_is_str(v ? v : "(null)", mark, "proc_getenv reads another process's variable");
+	free(v);
+	v = proc_getenv(cp.pid, "RCTEST_NOT_THERE");
+	tap_ok(!v, "and NULL for one it does not have");
+	free(v);
+	tap_ok(proc_stat(cp.pid, &state, &ppid, &pgrp) == 0 && ppid == getpid() && pgrp == cp.pid,
+	       "proc_stat: its parent is us, its group its own");
+	stop_command(&cp, 1000);
+	tap_ok(proc_stat(cp.pid, &state, &ppid, &pgrp) < 0, "proc_stat of a process that is gone fails");
+out:
+	free(env);
+	free(mark);
+}
+
+static int lines_in(const char *dir, const char *file)
+{
+	char *path = path_join(dir, file);
+	struct strbuf sb = STRBUF_INIT;
+	int n = 0;
+
+	if (strbuf_read_file(&sb, path, 65536) == 0)
+		for (char *p = sb.buf; (p = strchr(p, '\n')); p++)
+			n++;
+	strbuf_release(&sb);
+	free(path);
+	return n;
+}
+
+static void test_cgroup(void)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *argv[] = { "sh", "-c", "sleep 60 & sleep 60; true", NULL };
+	char *mnt = cgroup2_mount(), *cg, *missing;
+	int status;
+
+	if (geteuid() != 0 || !mnt) {
+		tap_skip(mnt ? "not root" : "no cgroup2 mount", "cgroups");
+		free(mnt);
+		return;
+	}
+	cg = xasprintf("%s/rctest-%ld", mnt, (long)getpid());
+	missing = xasprintf("%s/missing", cg);
+	tap_ok(cgroup_make(cg, &err) == 0 && is_dir(cg), "cgroup_make makes one");
+	tap_is_int(cgroup_populated(cg), 0, "an empty cgroup is not populated");
+	cp.argv = argv;
+	cp.new_session = 1;
+	cp.cgroup = cg;
+	if (!tap_ok(start_command(&cp, &err) == 0, "a child starts in it")) {
+		tap_diag("%s", err.buf);
+		goto out;
+	}
+	for (int i = 0; i < 200 && lines_in(cg, "cgroup.procs") < 3; i++)
+		sleep_ms(10);
+	tap_is_int(lines_in(cg, "cgroup.procs"), 3, "it and all it started are in there");
+	kill(cp.pid, SIGKILL);
+	finish_command(&cp, &status);
+	tap_is_int(cgroup_populated(cg), 1, "its children outlive it, still in the cgroup");
+	tap_is_int(cgroup_kill_wait(cg, 2000), 0, "cgroup_kill_wait kills them and waits");
+	tap_is_int(cgroup_populated(cg), 0, "nothing is left");
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.argv = argv;
+	cp.cgroup = missing;
+	strbuf_reset(&err);
+	status = start_command(&cp, &err);
+	tap_ok(status < 0 && strstr(err.buf, "cannot run 'sh' in cgroup"),
+	       "a cgroup that is not there is an error: %s", err.buf);
+	tap_is_int(cgroup_kill(missing), 0, "killing in a cgroup that is not there is no error");
+out:
+	tap_ok(cgroup_remove(cg) == 0 && !is_dir(cg), "cgroup_remove removes it");
+	strbuf_release(&err);
+	free(missing);
+	free(cg);
+	free(mnt);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test-run-command-XXXXXX";
@@ -1066,6 +1178,9 @@ int main(void)
 	test_drop_privileges();
 	test_tail();
 	test_threads();
+	test_group_alive();
+	test_getenv();
+	test_cgroup();
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	tap_ok(rm_rf(tmpdir) == 0, "the temporary directory is removed");
