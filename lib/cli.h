@@ -18,14 +18,17 @@
  *   4. returns the exit status. A command's result is its exit status:
  *      this is the one place it becomes one.
  *
- * `help [COMMAND]`, `version`, `--help`, `-h` and `--version` are there in
- * every program. Option values are the command's for one run: a program
+ * `help [COMMAND]`, `version`, `completion bash|zsh`, `--help`, `-h` and
+ * `--version` are there in every program, and the hidden `man`, which
+ * prints its manual page: completion and the page are made from the same
+ * tables as the help (cli-doc.c), so they cannot drift from it. Option values are the command's for one run: a program
  * runs one command per process, so they live in static variables of the
  * command's file, initialised to their defaults.
  */
 #ifndef LIB_CLI_H
 #define LIB_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct strbuf;
@@ -165,6 +168,20 @@ struct cli_ctx {
 int cli_main(const struct cli_prog *prog, int argc, char **argv, void *data);
 
 /* --- the parts, for tests and for programs with needs of their own ------------ */
+
+/* Command i: the program's, then the built-in ones; NULL past the last. */
+const struct cli_cmd *cli_cmd_at(const struct cli_prog *prog, size_t i);
+
+/*
+ * A positional argument that must be one of `choices`: its index, or -1
+ * having said what was expected and the nearest choice ("SHELL 'bsh':
+ * expected bash or zsh (did you mean 'bash'?)"): a usage error.
+ */
+int cli_choice_arg(const char *what, const char *arg, const char *const *choices);
+
+/* The built-in `completion` and `man` (cli-doc.c). */
+enum cli_result cli_completion_exec(struct cli_ctx *ctx);
+enum cli_result cli_man_exec(struct cli_ctx *ctx);
 
 /* The command `name` names (exactly or by a unique prefix), or NULL with why in `err`. */
 const struct cli_cmd *cli_find_cmd(const struct cli_prog *prog, const char *name,
