@@ -105,7 +105,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 	return close(fd);
 }
 
-char *write_file_beside(const char *path, const void *data, size_t len, mode_t mode, int sync)
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	int fd = mkstemp(tmp);
@@ -113,43 +113,47 @@ char *write_file_beside(const char *path, const void *data, size_t len, mode_t m
 
 	if (fd < 0)
 		goto fail;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
 		errno = e;
 		goto fail;
 	}
-	if (close(fd) < 0) {
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		e = errno;
 		unlink(tmp);
 		errno = e;
 		goto fail;
 	}
-	return tmp;
-fail:
-	e = errno;
-	free(tmp);
-	errno = e;
-	return NULL;
-}
-
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	char *tmp = write_file_beside(path, data, len, mode, 1);
-	int e;
-
-	if (!tmp)
-		return -1;
-	if (rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		free(tmp);
-		errno = e;
-		return -1;
-	}
 	free(tmp);
 	return 0;
+fail:
+	free(tmp);
+	return -1;
+}
+
+char *write_file_beside(const char *path, const void *data, size_t len, mode_t mode)
+{
+	static unsigned counter;
+	long pid = (long)getpid();
+
+	/* O_EXCL: a name someone else took (a forked child's) is passed over */
+	for (int tries = 0; tries < 100; tries++) {
+		char *tmp = xasprintf("%s.tmp.%ld.%u", path, pid, counter++);
+		int e;
+
+		if (write_file(tmp, data, len, mode) == 0)
+			return tmp;
+		e = errno;
+		free(tmp);
+		if (e != EEXIST) {
+			errno = e;
+			return NULL;
+		}
+	}
+	errno = EEXIST;
+	return NULL;
 }
 
 int append_file(const char *path, const void *data, size_t len, mode_t mode)

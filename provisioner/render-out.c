@@ -267,21 +267,37 @@ static int remove_file(const char *dir, const char *path, struct strbuf *err)
 	return ret;
 }
 
-/* Each new file beside its place, in tmp[i]; 1 when a signal came first. */
+/* Whether `a` and `b` are in the same directory. */
+static int same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+
+	return sa && sb && sa - a == sb - b && !strncmp(a, b, (size_t)(sa - a));
+}
+
+/*
+ * Each new file beside its place, in tmp[i]; 1 when a signal came first.
+ * The paths are sorted, so a directory is made (or found) once for all
+ * of its files.
+ */
 static int stage(const struct out_plan *p, char **tmp, struct strv *made, struct strbuf *err)
 {
+	const char *last = NULL;   /* a file whose directory is there */
+	size_t n = 0;
+
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct out_delta *d = &p->v[i];
 		char *full;
 
 		if (d->change == OUT_REMOVED)
 			continue;
-		if (signal_pending())
+		if (n++ % 16 == 0 && signal_pending())
 			return 1;
-		if (make_parents(p->dir, d->path, made, err) < 0)
+		if (!(last && same_dir(last, d->path)) && make_parents(p->dir, d->path, made, err) < 0)
 			return -1;
+		last = d->path;
 		full = path_join(p->dir, d->path);
-		tmp[i] = write_file_beside(full, d->new, d->new_len, 0644, 0);
+		tmp[i] = write_file_beside(full, d->new, d->new_len, 0644);
 		if (!tmp[i])
 			strbuf_addf(err, "cannot write '%s': %s", full, strerror(errno));
 		free(full);
