@@ -80,6 +80,7 @@ struct up {
 	const char *name;
 	char *state, *envdir, *self;
 	int lock, pool, fresh, json, quiet, netns;
+	int answered;          /* the supervisor has answered once */
 	uint64_t timeout_ms;
 	uint64_t t0;           /* clock_ns() at the start */
 	struct rt_plan *plan;
@@ -153,13 +154,18 @@ static int crashing(const struct rt_runtime *rt)
 	return 0;
 }
 
+/* How far from healthy; a moment without an answer (the supervisor busy) changes nothing. */
 static void say_waiting(struct up *u, const struct rt_runtime *rt)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (rt)
+	if (rt) {
 		cmd_health_summary(&sb, rt);
-	cmd_progress(&u->progress, "waiting: %s", rt ? sb.buf : "the supervisor is starting");
+		cmd_progress(&u->progress, "waiting: %s", sb.buf);
+		u->answered = 1;
+	} else if (!u->answered) {
+		cmd_progress(&u->progress, "waiting: the supervisor is starting");
+	}
 	strbuf_release(&sb);
 }
 
