@@ -51,6 +51,23 @@ static void add_func_name(struct strbuf *sb, const char *prog)
 		strbuf_addch(sb, isalnum((unsigned char)*s) ? *s : '_');
 }
 
+/* `words` separated by spaces */
+static void add_words(struct strbuf *sb, const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		strbuf_addf(sb, "%s%s", i ? " " : "", words[i]);
+}
+
+/* The names of the commands people may type, separated by spaces. */
+static void add_names(struct strbuf *sb, const struct cli_prog *prog)
+{
+	const struct cli_cmd *c;
+
+	for (size_t i = 0, n = 0; (c = cli_cmd_at(prog, i)); i++)
+		if (!(c->flags & CLI_HIDDEN))
+			strbuf_addf(sb, "%s%s", n++ ? " " : "", c->name);
+}
+
 /* --- bash ------------------------------------------------------------------ */
 
 static void bash_words(struct strbuf *sb, const struct cli_option *opts)
@@ -80,8 +97,7 @@ static void bash_values(struct strbuf *sb, const struct cli_option *opts)
 		switch (value_kind(o)) {
 		case 'c':
 			strbuf_addstr(sb, ") COMPREPLY=($(compgen -W \"");
-			for (size_t i = 0; o->choices[i]; i++)
-				strbuf_addf(sb, "%s%s", i ? " " : "", o->choices[i]);
+			add_words(sb, o->choices);
 			strbuf_addstr(sb, "\" -- \"$cur\")); return ;;\n");
 			break;
 		case 'd':
@@ -96,15 +112,6 @@ static void bash_values(struct strbuf *sb, const struct cli_option *opts)
 	}
 }
 
-static void bash_names(struct strbuf *sb, const struct cli_prog *prog)
-{
-	const struct cli_cmd *c;
-
-	for (size_t i = 0, n = 0; (c = cli_cmd_at(prog, i)); i++)
-		if (!(c->flags & CLI_HIDDEN))
-			strbuf_addf(sb, "%s%s", n++ ? " " : "", c->name);
-}
-
 /* The completion of a command's words after its name: $prev's value, options, arguments. */
 static void bash_cmd(struct strbuf *sb, const struct cli_prog *prog, const struct cli_cmd *c)
 {
@@ -116,10 +123,12 @@ static void bash_cmd(struct strbuf *sb, const struct cli_prog *prog, const struc
 	strbuf_addstr(sb, "\" -- \"$cur\"))\n");
 	if (c->name && !strcmp(c->name, "help")) {
 		strbuf_addstr(sb, "\t\telse\n\t\t\tCOMPREPLY=($(compgen -W \"");
-		bash_names(sb, prog);
+		add_names(sb, prog);
 		strbuf_addstr(sb, "\" -- \"$cur\"))\n");
 	} else if (c->name && !strcmp(c->name, "completion")) {
-		strbuf_addstr(sb, "\t\telse\n\t\t\tCOMPREPLY=($(compgen -W \"bash zsh\" -- \"$cur\"))\n");
+		strbuf_addstr(sb, "\t\telse\n\t\t\tCOMPREPLY=($(compgen -W \"");
+		add_words(sb, shells);
+		strbuf_addstr(sb, "\" -- \"$cur\"))\n");
 	} else if (c->max_args) {
 		strbuf_addstr(sb, "\t\telse\n\t\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n");
 	}
@@ -139,7 +148,7 @@ static void completion_bash(struct strbuf *sb, const struct cli_prog *prog)
 		      "\tCOMPREPLY=()\n"
 		      "\tif [ \"$COMP_CWORD\" -eq 1 ] && [[ $cur != -* ]]; then\n"
 		      "\t\tCOMPREPLY=($(compgen -W \"");
-	bash_names(sb, prog);
+	add_names(sb, prog);
 	strbuf_addstr(sb, "\" -- \"$cur\"))\n\t\treturn\n\tfi\n\tcase ${COMP_WORDS[1]} in\n");
 	for (size_t i = 0; (c = cli_cmd_at(prog, i)); i++) {
 		if (c->flags & CLI_HIDDEN)
@@ -186,8 +195,7 @@ static void zsh_action(struct strbuf *sb, const struct cli_option *o)
 	switch (value_kind(o)) {
 	case 'c':
 		strbuf_addch(sb, '(');
-		for (size_t i = 0; o->choices[i]; i++)
-			strbuf_addf(sb, "%s%s", i ? " " : "", o->choices[i]);
+		add_words(sb, o->choices);
 		strbuf_addch(sb, ')');
 		break;
 	case 'd':
@@ -224,8 +232,6 @@ static void zsh_spec(struct strbuf *sb, const struct cli_option *o, const char *
 
 static void zsh_cmd(struct strbuf *sb, const struct cli_prog *prog, const struct cli_cmd *c)
 {
-	const struct cli_cmd *k;
-
 	strbuf_addstr(sb, "\t\t_arguments -s \\\n\t\t\t'(- *)'{-h,--help}'[show this help]' \\\n");
 	for (const struct cli_option *o = c->options; o && o->type != CLI_OPT_END; o++) {
 		char spelled[3] = { '-', (char)o->short_name, '\0' };
@@ -243,12 +249,12 @@ static void zsh_cmd(struct strbuf *sb, const struct cli_prog *prog, const struct
 	}
 	if (c->name && !strcmp(c->name, "help")) {
 		strbuf_addstr(sb, "\t\t\t'1:command:(");
-		for (size_t i = 0, n = 0; (k = cli_cmd_at(prog, i)); i++)
-			if (!(k->flags & CLI_HIDDEN))
-				strbuf_addf(sb, "%s%s", n++ ? " " : "", k->name);
+		add_names(sb, prog);
 		strbuf_addstr(sb, ")' \\\n");
 	} else if (c->name && !strcmp(c->name, "completion")) {
-		strbuf_addstr(sb, "\t\t\t'1:shell:(bash zsh)' \\\n");
+		strbuf_addstr(sb, "\t\t\t'1:shell:(");
+		add_words(sb, shells);
+		strbuf_addstr(sb, ")' \\\n");
 	} else if (c->max_args) {
 		strbuf_addstr(sb, "\t\t\t'*:file:_files' \\\n");
 	}
