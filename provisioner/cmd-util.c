@@ -24,13 +24,6 @@
 const char *cmd_branch, *cmd_commit;
 const char *const cmd_output_formats[] = { "text", "json", "yaml", NULL };
 
-void cmd_dump_json(json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	printf("%s\n", s);
-	free(s);
-}
 
 void cmd_dump(json_t *doc, int output, int sort)
 {
@@ -50,6 +43,11 @@ void cmd_dump(json_t *doc, int output, int sort)
 	json_decref(sorted);
 	strbuf_release(&sb);
 	free(s);
+}
+
+void cmd_dump_json(json_t *doc)
+{
+	cmd_dump(doc, CMD_OUTPUT_JSON, 1);
 }
 
 char **cmd_env_names(const char *state, size_t *nr)
