@@ -27,7 +27,7 @@
 #define POLL_MS 250
 
 static int output, wait;
-static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
+static uint64_t timeout_ms;   /* 0: not given */
 
 static const struct cli_option status_options[] = {
 	ENV_OPTS,
@@ -165,7 +165,12 @@ static enum cli_result cmd_status_exec(struct cli_ctx *ctx)
 	char *state = state_dir();
 	enum cli_result res;
 
-	if (wait && !ctx->argc) {
+	if (wait && !timeout_ms)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (timeout_ms && !wait) {
+		error("--timeout is how long --wait waits: give --wait too");
+		res = CLI_USAGE;
+	} else if (wait && !ctx->argc) {
 		error("--wait needs the environment to wait for (see 'provisioner status --help')");
 		res = CLI_USAGE;
 	} else if (!state) {

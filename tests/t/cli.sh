@@ -311,6 +311,7 @@ json.dump({'format': 'provisioner-runtime/1', 'version': 1, 'supervisor': {'pid'
 	is "$rc:$(python3 -c "import json; d = json.load(open('$TEST_DIR/wait.out')); print(d['state'], d['format'])")" \
 		"0:running provisioner-status/1" "status --wait: healthy exits 0 (and -o json says its format)"
 	"$P" status --wait >/dev/null 2>&1; is $? 2 "status --wait without ENV is a usage error"
+	"$P" status observatory-waiting --timeout 5s >/dev/null 2>&1; is $? 2 "status --timeout without --wait is a usage error"
 	kill $sv 2>/dev/null; wait $sv 2>/dev/null
 	rm -rf "$w"
 else
