@@ -39,10 +39,32 @@ static const struct cli_cmd version_cmd = {
 	.exec = version_exec,
 };
 
+static const struct cli_cmd completion_cmd = {
+	.name = "completion",
+	.args = "bash|zsh",
+	.summary = "print a shell completion script",
+	.help = "Made from the same tables as --help, so it offers what the program\n"
+		"takes: commands, options, the values an option may have, files. Source\n"
+		"its output to use it in this shell; the build installs both scripts\n"
+		"(bash-completion's completions/ and zsh's site-functions/).",
+	.min_args = 1, .max_args = 1,
+	.exec = cli_completion_exec,
+};
+
+static const struct cli_cmd man_cmd = {
+	.name = "man",
+	.summary = "print the manual page (roff), made from the same tables as --help",
+	.flags = CLI_HIDDEN,
+	.min_args = 0, .max_args = 0,
+	.exec = cli_man_exec,
+};
+
 /* The program's commands, then the built-in ones; NULL past the end. */
-static const struct cli_cmd *cmd_at(const struct cli_prog *prog, size_t i)
+const struct cli_cmd *cli_cmd_at(const struct cli_prog *prog, size_t i)
 {
-	static const struct cli_cmd *const builtins[] = { &help_cmd, &version_cmd };
+	static const struct cli_cmd *const builtins[] = {
+		&help_cmd, &version_cmd, &completion_cmd, &man_cmd,
+	};
 	size_t n = 0;
 
 	while (prog->cmds && prog->cmds[n])
@@ -59,10 +81,10 @@ static void unknown_cmd(const struct cli_prog *prog, const char *name, struct st
 	const char **names = NULL, *near;
 	size_t nr = 0;
 
-	for (size_t i = 0; cmd_at(prog, i); i++)
-		if (!(cmd_at(prog, i)->flags & CLI_HIDDEN)) {
+	for (size_t i = 0; cli_cmd_at(prog, i); i++)
+		if (!(cli_cmd_at(prog, i)->flags & CLI_HIDDEN)) {
 			names = xreallocarray(names, nr + 1, sizeof(*names));
-			names[nr++] = cmd_at(prog, i)->name;
+			names[nr++] = cli_cmd_at(prog, i)->name;
 		}
 	near = suggest_nearest(name, names, nr);
 	if (near)
@@ -79,11 +101,11 @@ const struct cli_cmd *cli_find_cmd(const struct cli_prog *prog, const char *name
 	struct strbuf could = STRBUF_INIT;
 	size_t len = strlen(name), matches = 0;
 
-	for (size_t i = 0; (c = cmd_at(prog, i)); i++)
+	for (size_t i = 0; (c = cli_cmd_at(prog, i)); i++)
 		if (!strcmp(c->name, name))
 			return c;
 	/* hidden commands are for programs, which spell them out */
-	for (size_t i = 0; (c = cmd_at(prog, i)); i++) {
+	for (size_t i = 0; (c = cli_cmd_at(prog, i)); i++) {
 		if ((c->flags & CLI_HIDDEN) || strncmp(c->name, name, len))
 			continue;
 		strbuf_addf(&could, "%s%s", matches ? ", " : "", c->name);
@@ -242,25 +264,45 @@ static int parse_int(const struct cli_option *o, const char *arg, struct strbuf 
 	return -1;
 }
 
-static int parse_choice(const struct cli_option *o, const char *arg, struct strbuf *why)
+/* The index of `arg` in `choices`, or -1 with why not (and the nearest) in `why`. */
+static int find_choice(const char *const *choices, const char *arg, struct strbuf *why)
 {
 	const char *near;
 	size_t n = 0;
 
-	while (o->choices[n])
+	while (choices[n])
 		n++;
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(o->choices[i], arg)) {
-			*(int *)o->value = (int)i;
-			return 0;
-		}
+		if (!strcmp(choices[i], arg))
+			return (int)i;
 	strbuf_addstr(why, "expected ");
 	for (size_t i = 0; i < n; i++)
-		strbuf_addf(why, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", o->choices[i]);
-	near = suggest_nearest(arg, o->choices, n);
+		strbuf_addf(why, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", choices[i]);
+	near = suggest_nearest(arg, choices, n);
 	if (near)
 		strbuf_addf(why, " (did you mean '%s'?)", near);
 	return -1;
+}
+
+static int parse_choice(const struct cli_option *o, const char *arg, struct strbuf *why)
+{
+	int i = find_choice(o->choices, arg, why);
+
+	if (i < 0)
+		return -1;
+	*(int *)o->value = i;
+	return 0;
+}
+
+int cli_choice_arg(const char *what, const char *arg, const char *const *choices)
+{
+	struct strbuf why = STRBUF_INIT;
+	int i = find_choice(choices, arg, &why);
+
+	if (i < 0)
+		error("%s '%s': %s", what, arg, why.buf);
+	strbuf_release(&why);
+	return i;
 }
 
 /* Store `arg` for option `o`, which the user spelled `spelled` ("-o", "--out"). */
@@ -337,9 +379,31 @@ static int parse_long(struct parser *p, const char *arg)
 	return rc;
 }
 
+/*
+ * "-target" or "-out=DIR": a long option with one dash, as Terraform
+ * spells them. Said so rather than read as the flags -t -a -r...
+ */
+static int one_dash_long(struct parser *p, const char *arg)
+{
+	size_t len = strcspn(arg, "=");
+
+	if (len < 2)
+		return 0;
+	for (const struct cli_option *o = p->opts; o && o->type != CLI_OPT_END; o++)
+		if (is_option(o) && o->long_name && strlen(o->long_name) == len &&
+		    !strncmp(o->long_name, arg, len)) {
+			strbuf_addf(p->err, "unknown option '-%.*s' (did you mean '--%s'?)", (int)len,
+				    arg, o->long_name);
+			return 1;
+		}
+	return 0;
+}
+
 /* "-q", "-qn" (flags together), "-ovalue", "-o value"; `arg` is past the "-". */
 static int parse_short(struct parser *p, const char *arg)
 {
+	if (one_dash_long(p, arg))
+		return -1;
 	for (const char *s = arg; *s; s++) {
 		char spelled[3] = { '-', *s, '\0' };
 		const struct cli_option *o;
@@ -528,11 +592,11 @@ void cli_prog_help(struct strbuf *sb, const struct cli_prog *prog)
 	}
 	if (prog->summary)
 		strbuf_addf(sb, "\n%s\n", prog->summary);
-	for (size_t i = 0; (c = cmd_at(prog, i)); i++)
+	for (size_t i = 0; (c = cli_cmd_at(prog, i)); i++)
 		if (!(c->flags & CLI_HIDDEN) && (int)strlen(c->name) + 2 > width)
 			width = (int)strlen(c->name) + 2;
 	strbuf_addstr(sb, "\ncommands:\n");
-	for (size_t i = 0; (c = cmd_at(prog, i)); i++)
+	for (size_t i = 0; (c = cli_cmd_at(prog, i)); i++)
 		if (!(c->flags & CLI_HIDDEN))
 			strbuf_addf(sb, "  %-*s %s\n", width, c->name, c->summary);
 	if (prog->default_cmd)
@@ -667,28 +731,3 @@ void cli_progress_done(void)
 }
 
 /* --- colour -------------------------------------------------------------------- */
-
-int cli_colour_wanted(int fd)
-{
-	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	/* https://no-color.org: set and not empty turns colour off */
-	if (no && *no)
-		return 0;
-	if (term && !strcmp(term, "dumb"))
-		return 0;
-	return isatty(fd);
-}
-
-void cli_add_coloured(struct strbuf *sb, int on, enum cli_colour c, const char *text)
-{
-	static const char *const sgr[] = {
-		[CLI_RED] = "\033[1;31m", [CLI_GREEN] = "\033[32m", [CLI_YELLOW] = "\033[1;33m",
-	};
-
-	if (on)
-		strbuf_addstr(sb, sgr[c]);
-	strbuf_addstr(sb, text);
-	if (on)
-		strbuf_addstr(sb, "\033[0m");
-}

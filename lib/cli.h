@@ -18,14 +18,17 @@
  *   4. returns the exit status. A command's result is its exit status:
  *      this is the one place it becomes one.
  *
- * `help [COMMAND]`, `version`, `--help`, `-h` and `--version` are there in
- * every program. Option values are the command's for one run: a program
+ * `help [COMMAND]`, `version`, `completion bash|zsh`, `--help`, `-h` and
+ * `--version` are there in every program, and the hidden `man`, which
+ * prints its manual page: completion and the page are made from the same
+ * tables as the help (cli-doc.c), so they cannot drift from it. Option values are the command's for one run: a program
  * runs one command per process, so they live in static variables of the
  * command's file, initialised to their defaults.
  */
 #ifndef LIB_CLI_H
 #define LIB_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct strbuf;
@@ -166,6 +169,20 @@ int cli_main(const struct cli_prog *prog, int argc, char **argv, void *data);
 
 /* --- the parts, for tests and for programs with needs of their own ------------ */
 
+/* Command i: the program's, then the built-in ones; NULL past the last. */
+const struct cli_cmd *cli_cmd_at(const struct cli_prog *prog, size_t i);
+
+/*
+ * A positional argument that must be one of `choices`: its index, or -1
+ * having said what was expected and the nearest choice ("SHELL 'bsh':
+ * expected bash or zsh (did you mean 'bash'?)"): a usage error.
+ */
+int cli_choice_arg(const char *what, const char *arg, const char *const *choices);
+
+/* The built-in `completion` and `man` (cli-doc.c). */
+enum cli_result cli_completion_exec(struct cli_ctx *ctx);
+enum cli_result cli_man_exec(struct cli_ctx *ctx);
+
 /* The command `name` names (exactly or by a unique prefix), or NULL with why in `err`. */
 const struct cli_cmd *cli_find_cmd(const struct cli_prog *prog, const char *name,
 				   struct strbuf *err);
@@ -192,16 +209,5 @@ void cli_cmd_help(struct strbuf *sb, const struct cli_prog *prog, const struct c
 int cli_progress_wanted(int off);
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
-
-/*
- * Colour: only on a terminal, and not when NO_COLOR is set to anything
- * (https://no-color.org) or TERM is "dumb". Decide once per stream with
- * cli_colour_wanted(fd) and pass the answer down, so that text made for
- * a file (a report, JUnit's system-out) never holds escape sequences.
- */
-enum cli_colour { CLI_RED, CLI_GREEN, CLI_YELLOW };
-int cli_colour_wanted(int fd);
-/* `text`, in colour `c` when `on` */
-void cli_add_coloured(struct strbuf *sb, int on, enum cli_colour c, const char *text);
 
 #endif

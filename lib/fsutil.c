@@ -169,6 +169,29 @@ fail:
 	return -1;
 }
 
+char *write_file_beside(const char *path, const void *data, size_t len, mode_t mode)
+{
+	static unsigned counter;
+	long pid = (long)getpid();
+
+	/* O_EXCL: a name someone else took (a forked child's) is passed over */
+	for (int tries = 0; tries < 100; tries++) {
+		char *tmp = xasprintf("%s.tmp.%ld.%u", path, pid, counter++);
+		int e;
+
+		if (write_file(tmp, data, len, mode) == 0)
+			return tmp;
+		e = errno;
+		free(tmp);
+		if (e != EEXIST) {
+			errno = e;
+			return NULL;
+		}
+	}
+	errno = EEXIST;
+	return NULL;
+}
+
 int append_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);

@@ -25,6 +25,13 @@ int chown_tree(const char *path, uid_t uid, gid_t gid);
  * old or the new content, never a mix.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * Write `len` bytes to a new file beside `path` ("PATH.tmp.PID.N", made
+ * with `mode` as write_file() makes it, not synced), for the caller to
+ * rename over `path` when it is ready. Returns its name (to be freed), or
+ * NULL with errno set.
+ */
+char *write_file_beside(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Write `len` bytes to a new file (O_EXCL); used inside private temp dirs. */
 int write_file(const char *path, const void *data, size_t len, mode_t mode);

@@ -2,12 +2,14 @@
  * die(), error(), warning(), BUG(); see usage.h.
  */
 #include "usage.h"
+#include "color.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *usage_progname;
 int die_status = 128;
@@ -15,12 +17,24 @@ int die_status = 128;
 static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
 	__attribute__((format(printf, 2, 0)));
 
+/* "error:" in bold red, "warning:" in yellow, on a terminal */
+static void add_prefix(const char *prefix)
+{
+	const char *color = prefix[0] == 'w' ? COLOR_BOLD_YELLOW : COLOR_BOLD_RED;
+	size_t len = strlen(prefix);
+
+	if (len > 1 && prefix[len - 1] == ' ' && color_enabled(STDERR_FILENO))
+		fprintf(stderr, "%s%.*s%s ", color, (int)(len - 1), prefix, COLOR_RESET);
+	else
+		fputs(prefix, stderr);
+}
+
 static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
 {
 	fflush(stdout);
 	if (usage_progname)
 		fprintf(stderr, "%s: ", usage_progname);
-	fputs(prefix, stderr);
+	add_prefix(prefix);
 	vfprintf(stderr, fmt, ap);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "color.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "report.h"
@@ -126,7 +127,7 @@ int write_outputs(const struct outputs *o, const json_t *doc)
 
 		FILE *f = any ? stderr : stdout;
 
-		report_summary(&sb, doc, cli_colour_wanted(fileno(f)));
+		report_summary(&sb, doc, color_enabled(fileno(f)));
 		fputs(sb.buf, f);
 	}
 	strbuf_release(&sb);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "color.h"
 #include "report.h"
 #include "strbuf.h"
 #include "threshold.h"
@@ -38,7 +39,7 @@ static double intended(const json_t *o)
 /* "ok  " or "FAIL" (four columns), in colour when asked. */
 static void add_verdict(struct strbuf *out, int ok, int colour)
 {
-	cli_add_coloured(out, colour, ok ? CLI_GREEN : CLI_RED, ok ? "ok" : "FAIL");
+	color_add(out, colour, ok ? COLOR_GREEN : COLOR_BOLD_RED, ok ? "ok" : "FAIL", 0);
 	if (ok)
 		strbuf_addstr(out, "  ");
 }
@@ -179,13 +180,13 @@ static void partial_summary(struct strbuf *out, const json_t *r, int colour)
 	if (json_is_true(json_object_get(r, "interrupted"))) {
 		strbuf_addf(&line, "  interrupted after %.2fs: the figures are of the part that ran",
 			    num(r, "duration_s"));
-		cli_add_coloured(out, colour, CLI_YELLOW, line.buf);
+		color_add(out, colour, COLOR_BOLD_YELLOW, line.buf, 0);
 		strbuf_addch(out, '\n');
 	}
 	if (str(r, "stopped")) {
 		strbuf_reset(&line);
 		strbuf_addf(&line, "  stopped early: %s", str(r, "stopped"));
-		cli_add_coloured(out, colour, CLI_RED, line.buf);
+		color_add(out, colour, COLOR_BOLD_RED, line.buf, 0);
 		strbuf_addch(out, '\n');
 	}
 	strbuf_release(&line);

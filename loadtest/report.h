@@ -11,7 +11,7 @@
 struct strbuf;
 
 /* What people read at the end of a run: per scenario and overall; ok and
- * FAIL in colour when `colour` (see cli_colour_wanted()). */
+ * FAIL in colour when `colour` (see color_enabled()). */
 void report_summary(struct strbuf *out, const json_t *result, int colour);
 
 /* TAP version 13: one test per threshold, with YAML diagnostics. */

@@ -1,10 +1,12 @@
 /*
- * provisioner list [-o json]
+ * provisioner list [-o text|json|yaml]
  *
  * One line per environment on this machine, with who stood it up (the
- * `uid` of its state, as a user name). Read-only.
+ * `uid` of its state, as a user name), the state coloured on a terminal.
+ * Read-only.
  */
 #include "cmd.h"
+#include "color.h"
 #include "fsutil.h"
 #include "rt-env.h"
 #include "rt-gc.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int output;
 
@@ -36,13 +39,24 @@ static void age(char *buf, size_t len, long long secs)
 		snprintf(buf, len, "%lldh%02lldm", secs / 3600, (secs % 3600) / 60);
 }
 
+static void print_row(const struct rt_status *s, int color, const char *mode, const char *owner,
+		      const char *age, const char *expires, const char *gateway)
+{
+	struct strbuf state = STRBUF_INIT;
+
+	color_add(&state, color, rt_state_color(s->state), s->state, 9);
+	printf("%-40s %s %-8s %-8s %-10s %-7s %-8s %s\n", s->st.name, state.buf, mode, s->st.tier,
+	       owner, age, expires, gateway);
+	strbuf_release(&state);
+}
+
 static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir(), **names;
 	struct strbuf err = STRBUF_INIT;
 	json_t *all = json_array();
 	size_t nr;
-	int json = output == CMD_OUTPUT_JSON;
+	int json = output != CMD_OUTPUT_TEXT, color = color_enabled(STDOUT_FILENO);
 
 	if (!state) {
 		free(state);
@@ -75,13 +89,16 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 				"owner", who, "created", (json_int_t)s.st.created,
 				"expires", (json_int_t)exp, "gateway", gateway));
 		else
-			printf("%-40s %-9s %-8s %-8s %-10s %-7s %-8s %s\n", s.st.name, s.state, mode,
-			       s.st.tier, who, a, exp ? e : "never", gateway);
+			print_row(&s, color, mode, who, a, exp ? e : "never", gateway);
 		free(who);
 		rt_status_release(&s);
 	}
-	if (json)
-		cmd_dump_json(all);
+	if (json) {
+		json_t *doc = json_pack("{s:s, s:O}", "format", CMD_FORMAT_LIST, "environments", all);
+
+		cmd_dump(doc, output, 1);
+		json_decref(doc);
+	}
 	json_decref(all);
 	free_list(names);
 	free(state);
@@ -91,7 +108,7 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 
 const struct cli_cmd cmd_list_entry = {
 	.name = "list",
-	.args = "[-o json]",
+	.args = "[-o text|json|yaml]",
 	.summary = "list the environments on this machine",
 	.options = list_options,
 	.min_args = 0, .max_args = 0,

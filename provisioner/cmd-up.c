@@ -1,5 +1,6 @@
 /*
- * provisioner up ENV_FILE [--branch B] [--wait] [--timeout T] [--loopback] [-o json]
+ * provisioner up ENV_FILE [--branch B] [--wait] [--timeout DUR] [--loopback] [--dry-run]
+ *                         [-o text|json|yaml]
  *
  * Stands the environment up on this machine and waits until every process
  * is healthy. The order is what makes it safe to kill at any point:
@@ -18,7 +19,8 @@
  *      dependency order; poll it until healthy.
  *
  * A failure, SIGINT or SIGTERM on a new environment tears down all of it;
- * on an existing one it leaves what was there.
+ * on an existing one it leaves what was there. Each step, and how far the
+ * processes are from healthy, is shown on stderr (cmd_progress).
  */
 #include "clock.h"
 #include "cmd.h"
@@ -69,9 +71,10 @@ static const struct cli_option up_options[] = {
 	ENV_OPTS,
 	OPT_BOOL('w', "wait", &opt.wait, "wait until every process is healthy (the default)"),
 	OPT_BOOL(0, "no-wait", &opt.no_wait, "return once the supervisor has started"),
-	OPT_DURATION('t', "timeout", &opt.timeout_ms, "T", "how long to wait for health (default 2m)"),
+	OPT_DURATION('t', "timeout", &opt.timeout_ms, "DUR", "how long to wait for health (default 2m)"),
 	OPT_BOOL(0, "loopback", &opt.loopback, "no network namespaces, even as root"),
-	OPT_BOOL('n', "dry-run", &opt.dry_run, "print the plan (state.json to be) and make nothing"),
+	OPT_BOOL('n', "dry-run", &opt.dry_run, "print the plan (what would run where; with -o json "
+		 "the state.json to be) and make nothing"),
 	OPT_OUTPUT(&opt.output),
 	OPT_END(),
 };
@@ -81,10 +84,12 @@ struct up {
 	const char *name;
 	char *state, *envdir, *self;
 	int lock, pool, fresh, json, quiet, netns;
+	int answered;          /* the supervisor has answered once */
 	uint64_t timeout_ms;
 	uint64_t t0;           /* clock_ns() at the start */
 	struct rt_plan *plan;
 	struct rt_account account;   /* as root: its own user (rt-account.h) */
+	struct cmd_progress progress;   /* what it is doing, on stderr */
 };
 
 static double elapsed(const struct up *u)
@@ -156,6 +161,21 @@ static int crashing(const struct rt_runtime *rt)
 	return 0;
 }
 
+/* How far from healthy; a moment without an answer (the supervisor busy) changes nothing. */
+static void say_waiting(struct up *u, const struct rt_runtime *rt)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (rt) {
+		cmd_health_summary(&sb, rt);
+		cmd_progress(&u->progress, "waiting: %s", sb.buf);
+		u->answered = 1;
+	} else if (!u->answered) {
+		cmd_progress(&u->progress, "waiting: the supervisor is starting");
+	}
+	strbuf_release(&sb);
+}
+
 /* Poll the supervisor: 0 healthy, -1 failed (err says why), 1 interrupted. */
 static int wait_healthy(struct up *u, struct strbuf *err)
 {
@@ -174,6 +194,7 @@ static int wait_healthy(struct up *u, struct strbuf *err)
 			ret = 0;
 			break;
 		}
+		say_waiting(u, answered ? &rt : NULL);
 		crash = answered && crashing(&rt);
 		ms = (uint64_t)(clock_ms() - start);
 		if (!answered && ms > 3000 && !rt_supervisor_pid(u->envdir)) {
@@ -359,18 +380,25 @@ static void choose_mode(struct up *u)
 
 static int build(struct up *u, int *cold, struct strbuf *err)
 {
+	const struct rt_net *net = &rt_plan_state(u->plan)->net;
+
 	if (!u->netns && rt_ports_free(u->plan, err) < 0)
 		return -1;
-	if (u->netns && rt_net_create(&rt_plan_state(u->plan)->net, err) < 0)
+	if (u->netns)
+		cmd_progress(&u->progress, "network: %zu namespaces on bridge %s", net->nr_ns,
+			     net->bridge);
+	if (u->netns && rt_net_create(net, err) < 0)
 		return -1;
 	if (u->pool >= 0) {
 		close(u->pool);
 		u->pool = -1;
 	}
+	cmd_progress(&u->progress, "preparing: secrets, certificates, PostgreSQL, nginx");
 	if (interrupted || rt_prepare(u->plan, cold, err) < 0 || interrupted)
 		return -1;
 	if (save_state(u, RT_STARTING, err) < 0)
 		return -1;
+	cmd_progress(&u->progress, "starting the supervisor");
 	return spawn_supervisor(u, err);
 }
 
@@ -379,14 +407,13 @@ static void print_result(struct up *u, const char *how)
 	struct strbuf err = STRBUF_INIT;
 	struct rt_status s;
 
+	cmd_progress_done(&u->progress);
 	if (rt_status_load(&s, u->state, u->name, &err) < 0) {
 		error("%s", err.buf);
 	} else if (u->json) {
 		json_t *doc = rt_status_json(&s);
-		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 
-		printf("%s\n", text);
-		free(text);
+		cmd_dump(doc, opt.output, 1);
 		json_decref(doc);
 	} else {
 		printf("%s in %.2f s\n", how, elapsed(u));
@@ -400,6 +427,7 @@ static enum cli_result fail(struct up *u, const char *msg)
 {
 	struct strbuf err = STRBUF_INIT;
 
+	cmd_progress_done(&u->progress);
 	error("%s", msg);
 	if (u->fresh) {
 		fprintf(stderr, "removing what was made of '%s'\n", u->name);
@@ -477,7 +505,10 @@ static int after_down(struct up *u, struct rt_state *st, int *have, struct strbu
 	return 0;
 }
 
-/* --dry-run: the plan an up would make now, as JSON; nothing is written. */
+/*
+ * --dry-run: the plan an up would make now, for people (what runs where),
+ * or with -o json the state.json it would write; nothing is written.
+ */
 static enum cli_result dry_run(struct up *u)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -485,9 +516,11 @@ static enum cli_result dry_run(struct up *u)
 	struct rt_plan *p = NULL;
 	struct rt_state st;
 	enum cli_result res = CLI_OK;
+	int fresh = 1;
 
 	/* an unreadable state is planned as a new one: nothing is written */
 	if (rt_state_load(&st, u->envdir, &err) == 0) {
+		fresh = 0;
 		o.netns = st.mode == RT_NETNS;
 		o.index = st.index;
 		if (pick_account(u, &st, o.index, &err) < 0)
@@ -511,10 +544,17 @@ static enum cli_result dry_run(struct up *u)
 	if (!p) {
 		error("%s", err.buf);
 		res = CLI_FAILED;
+	} else if (opt.output == CMD_OUTPUT_TEXT) {
+		cmd_print_plan(rt_plan_state(p), cmd_model(u->ctx), u->envdir, fresh);
 	} else {
 		char *s = rt_state_encode(rt_plan_state(p));
+		json_t *doc = opt.output == CMD_OUTPUT_YAML ? json_loads(s, 0, NULL) : NULL;
 
-		fputs(s, stdout);
+		if (doc)
+			cmd_dump(doc, CMD_OUTPUT_YAML, 1);
+		else
+			fputs(s, stdout);
+		json_decref(doc);
 		free(s);
 	}
 	rt_plan_free(p);
@@ -534,7 +574,8 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 
 	u.t0 = clock_ns();
 	u.name = cmd_model(ctx)->env_name;
-	u.json = opt.output == CMD_OUTPUT_JSON;
+	u.json = opt.output != CMD_OUTPUT_TEXT;
+	cmd_progress_init(&u.progress, "up");
 	u.timeout_ms = opt.timeout_ms;
 	rt_state_init(&st);
 	u.state = state_dir();
@@ -622,6 +663,7 @@ out:
 		close(u.lock);
 	strbuf_release(&err);
 	rt_account_release(&u.account);
+	cmd_progress_done(&u.progress);
 	free(u.state);
 	free(u.envdir);
 	free(u.self);
@@ -639,8 +681,8 @@ static const struct cli_exit up_exits[] = {
 
 const struct cli_cmd cmd_up_entry = {
 	.name = "up",
-	.args = "ENV_FILE [--branch B] [--wait | --no-wait] [--timeout T] [--loopback] [--dry-run]\n"
-		"       [-o json]",
+	.args = "ENV_FILE [--branch B] [--wait | --no-wait] [--timeout DUR] [--loopback] [--dry-run]\n"
+		"       [-o text|json|yaml]",
 	.summary = "stand an environment up on this machine and wait until it is healthy",
 	.help = "Runs the definition as real processes: one network namespace per region\n"
 		"and one for the gateway (as root; otherwise loopback addresses), a\n"

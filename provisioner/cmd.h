@@ -10,6 +10,7 @@
 #define PROVISIONER_CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -72,6 +73,11 @@ void cmd_audit_env(struct cli_ctx *ctx, const char *name);
 
 /* `doc` on stdout, indented, keys sorted. */
 void cmd_dump_json(json_t *doc);
+/*
+ * `doc` on stdout as -o asks: JSON (indented) or YAML, its keys sorted
+ * or (sort 0) in their order.
+ */
+void cmd_dump(json_t *doc, int output, int sort);
 /* The names of the environments under `state` (an empty list if none). */
 char **cmd_env_names(const char *state, size_t *nr);
 
@@ -95,16 +101,70 @@ int k8s_check_init(struct k8s_check *kc, const char *schema, const char *near);
 void k8s_check_text(struct k8s_check *kc, const char *file, const char *buf, size_t len);
 enum cli_result k8s_check_finish(struct k8s_check *kc);
 
+/* `up --dry-run` for people: what would run where (cmd-up-plan.c). */
+struct rt_state;
+void cmd_print_plan(const struct rt_state *st, const struct env_model *m, const char *envdir,
+		    int fresh);
+
 /* --branch and --commit, which every command that loads a definition accepts. */
 extern const char *cmd_branch, *cmd_commit;
 #define ENV_OPTS \
 	OPT_STRING('b', "branch", &cmd_branch, "B", "the branch (default: git, then CI variables)"), \
 	OPT_STRING('c', "commit", &cmd_commit, "C", "the commit (default: git, then CI variables)")
 
-/* -o text|json: the index in cmd_output_formats, so CMD_OUTPUT_JSON for JSON. */
+/*
+ * -o text|json|yaml: the index in cmd_output_formats. Every -o means the
+ * output format, and every JSON document a program may read says what it
+ * is in "format" (CMD_FORMAT_*, README "Output formats").
+ */
 extern const char *const cmd_output_formats[];
+#define CMD_OUTPUT_TEXT 0
 #define CMD_OUTPUT_JSON 1
+#define CMD_OUTPUT_YAML 2
 #define OPT_OUTPUT(v) \
-	OPT_CHOICE('o', "output", (v), "FORMAT", "text (default) or json", cmd_output_formats)
+	OPT_CHOICE('o', "output", (v), "FORMAT", "text (default), json or yaml", cmd_output_formats)
+#define CMD_FORMAT_STATUS_LIST "provisioner-status-list/1"
+#define CMD_FORMAT_LIST "provisioner-list/1"
+#define CMD_FORMAT_MODEL "provisioner-model/1"
+
+/*
+ * A missing environment is a usage error wherever one is named (status,
+ * logs, down): exit status 2, as a definition file that is not there, so
+ * that it differs from 1, "the environment is there but not well".
+ */
+#define CMD_NO_ENV CLI_USAGE
+/*
+ * ENV as given (a name, or its definition file) when it is on this
+ * machine under `state`: its name, to be freed. Otherwise NULL, said on
+ * stderr (with the nearest name when one looks meant); the command's
+ * result is then CMD_NO_ENV.
+ */
+char *cmd_env_arg(const char *state, const char *arg);
+
+/*
+ * How far a stack is from healthy, from its supervisor's view:
+ * "5/9 healthy (db-replica not ready, api-secondary-1 waiting for its
+ * dependencies)", the first few processes that are not named.
+ */
+struct rt_runtime;
+struct strbuf;
+void cmd_health_summary(struct strbuf *sb, const struct rt_runtime *rt);
+
+/*
+ * Progress while a command works or waits, on stderr: on a terminal one
+ * line rewritten in place, elsewhere (a CI log) a line for each new
+ * message, each with the seconds since cmd_progress_init().
+ */
+struct cmd_progress {
+	const char *what;   /* "up" */
+	char *last;
+	int tty;
+	uint64_t t0;
+};
+void cmd_progress_init(struct cmd_progress *p, const char *what);
+void cmd_progress(struct cmd_progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Clear the terminal's line (the messages off a terminal stay). */
+void cmd_progress_done(struct cmd_progress *p);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "audit.h"
 #include "cmd.h"
+#include "color.h"
 #include "diag.h"
 #include "load.h"
 #include "strbuf.h"
@@ -14,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #ifndef PROVISIONER_VERSION
 #define PROVISIONER_VERSION "0.0.0"
@@ -48,7 +50,8 @@ void cmd_print_diag(const struct diag *d)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	diag_format(d, &sb, "error: ");
+	diag_format(d, &sb, color_enabled(STDERR_FILENO) ? COLOR_BOLD_RED "error:" COLOR_RESET " "
+							 : "error: ");
 	fflush(stdout);
 	fputs(sb.buf, stderr);
 	strbuf_release(&sb);
@@ -101,6 +104,7 @@ static void after(struct cli_ctx *ctx, enum cli_result res)
 static const struct cli_prog provisioner = {
 	.name = "provisioner",
 	.version = PROVISIONER_VERSION,
+	.summary = "render Terraform and Kubernetes from one definition, and run it on this machine",
 	.cmds = commands,
 	.exits = exits,
 	.before = before,

@@ -307,7 +307,8 @@ static const struct yd_schema storage_schema = {
 
 static const struct yd_field tfstate_fields[] = {
 	F(struct tfstate, bucket, "state_bucket", YD_STRING, .flags = YD_NONEMPTY),
-	F(struct tfstate, lock_table, "lock_table", YD_STRING, .flags = YD_NONEMPTY),
+	F(struct tfstate, lock_table, "lock_table", YD_STRING,
+	  YD_VPOS(struct tfstate, lock_table_pos)),
 	F(struct tfstate, region, "state_region", YD_STRING, .flags = YD_NONEMPTY),
 };
 

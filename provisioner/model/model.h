@@ -172,7 +172,8 @@ struct storage {
 struct tfstate {
 	struct ypos pos;
 	char *bucket;
-	char *lock_table;
+	char *lock_table;        /* no longer used: an error, saying so */
+	struct ypos lock_table_pos;
 	char *region;            /* default: the first region's name */
 };
 

@@ -74,7 +74,6 @@ void model_apply_defaults(struct env_model *m)
 	set_default(&m->dns.internal_domain, xstrdup("internal"));
 	set_default(&m->storage.bucket, xasprintf("%s-data", m->env_name));
 	set_default(&m->terraform.bucket, xasprintf("%s-tfstate", m->platform));
-	set_default(&m->terraform.lock_table, xasprintf("%s-tflock", m->platform));
 	if (m->regions.nr)
 		set_default(&m->terraform.region, xstrdup(model_primary_region(m)->name));
 }
@@ -446,6 +445,10 @@ static void check_misc(struct checker *c)
 		fail(c, m->dns.domain_pos.line ? &m->dns.domain_pos : &m->dns.pos,
 		     "invalid 'dns.domain': '%s' is not a DNS name (lower-case labels of letters, "
 		     "digits and '-', joined by '.')", m->dns.domain);
+	if (m->terraform.lock_table)
+		fail(c, &m->terraform.lock_table_pos, "'terraform.lock_table' is no longer used: "
+		     "the S3 backend locks the state with a lock file beside it (use_lockfile), "
+		     "so there is no DynamoDB table; remove the key");
 	if (strncmp(m->dns.zone_id, "Z", 1))
 		fail(c, m->dns.zone_id_pos.line ? &m->dns.zone_id_pos : &m->dns.pos, "invalid 'dns.zone_id': a Route 53 zone id starts with 'Z', "
 		     "got '%s'", m->dns.zone_id);

@@ -5,7 +5,8 @@
  * be planned and applied from anywhere, and --check sees module drift too.
  *
  * One AWS provider alias per region, named after the region's key; an S3
- * backend with a DynamoDB lock whose key is the environment's name; the
+ * backend whose key is the environment's name, locked with S3's own lock
+ * file (use_lockfile, Terraform >= 1.10: no DynamoDB table); the
  * environment, tier, branch and commit as default tags on everything.
  * Scaled-down environments call the same modules with other settings.
  */
@@ -81,8 +82,8 @@ static json_t *terraform_block(const struct env_model *m)
 	json_object_set_new(s3, "bucket", json_string(m->terraform.bucket));
 	json_object_set_new(s3, "key", str_take(xasprintf("%s/terraform.tfstate", m->env_name)));
 	json_object_set_new(s3, "region", json_string(m->terraform.region));
-	json_object_set_new(s3, "dynamodb_table", json_string(m->terraform.lock_table));
 	json_object_set_new(s3, "encrypt", json_true());
+	json_object_set_new(s3, "use_lockfile", json_true());
 	return json_pack("{s:s, s:{s:o}, s:{s:o}}", "required_version", TF_REQUIRED_VERSION,
 			 "required_providers", "aws", aws, "backend", "s3", s3);
 }

@@ -1,7 +1,8 @@
 /*
  * Status documents; see rt-status.h.
  *
- *   { "name", "state": creating|starting|running|degraded|failed, "mode",
+ *   { "format": "provisioner-status/1",
+ *     "name", "state": creating|starting|running|degraded|failed, "mode",
  *     "tier", "branch", "commit", "created", "expires", "dir",
  *     "gateway": { "url", "addr", "port", "tls", "auth", "ca_file", "username",
  *                  "password_file", "healthy" },
@@ -18,6 +19,7 @@
  * only given while that process (with the recorded start time) exists.
  */
 #include "rt-status.h"
+#include "color.h"
 #include "rt-env.h"
 #include "rt-gc.h"
 #include "run-command.h"
@@ -196,6 +198,7 @@ json_t *rt_status_json(const struct rt_status *s)
 		"tier", st->tier, "branch", st->branch, "commit", st->commit,
 		"created", (json_int_t)st->created, "expires", (json_int_t)st->expires,
 		"dir", s->dir);
+	json_object_set_new(doc, "format", json_string(RT_STATUS_FORMAT));
 	json_object_set_new(doc, "gateway", gateway_doc(s));
 	json_object_set_new(doc, "services", services_doc(s));
 	for (size_t i = 0; i < st->datastores.nr; i++) {
@@ -217,6 +220,31 @@ json_t *rt_status_json(const struct rt_status *s)
 
 /* ---- text ---- */
 
+const char *rt_state_color(const char *word)
+{
+	static const char *const green[] = { "running", "healthy", NULL };
+	static const char *const yellow[] = { "degraded", "creating", "starting", "waiting",
+					      "backoff", NULL };
+
+	for (size_t i = 0; green[i]; i++)
+		if (!strcmp(word, green[i]))
+			return COLOR_GREEN;
+	for (size_t i = 0; yellow[i]; i++)
+		if (!strcmp(word, yellow[i]))
+			return COLOR_YELLOW;
+	return COLOR_RED;   /* failed, stopped, fenced, unknown */
+}
+
+/* `word` in its colour when `f` is a terminal */
+static void put_state(FILE *f, const char *word)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	color_add(&sb, color_enabled(fileno(f)), rt_state_color(word), word, 0);
+	fputs(sb.buf, f);
+	strbuf_release(&sb);
+}
+
 static void print_member(FILE *f, const struct rt_status *s, const struct rt_endpoint *e,
 			 const char *role)
 {
@@ -226,8 +254,8 @@ static void print_member(FILE *f, const struct rt_status *s, const struct rt_end
 
 	if (shown > 0)
 		snprintf(pid, sizeof(pid), "%d", shown);
-	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7s %s", role, e->name, address, e->region,
-		pid, s->alive && p && p->healthy ? "healthy" : pstate_name(s, p));
+	fprintf(f, "    %-9s %-16s %-22s %-10s pid %-7s ", role, e->name, address, e->region, pid);
+	put_state(f, s->alive && p && p->healthy ? "healthy" : pstate_name(s, p));
 	if (s->alive && p && !p->healthy && *p->check_error)
 		fprintf(f, " (%s)", p->check_error);
 	fputc('\n', f);
@@ -284,7 +312,9 @@ void rt_status_print(FILE *f, const struct rt_status *s)
 {
 	const struct rt_state *st = &s->st;
 
-	fprintf(f, "environment %s: %s (%s", st->name, s->state, rt_mode_names[st->mode]);
+	fprintf(f, "environment %s: ", st->name);
+	put_state(f, s->state);
+	fprintf(f, " (%s", rt_mode_names[st->mode]);
 	if (st->expires) {
 		long long left = st->expires - (long long)time(NULL);
 

@@ -14,6 +14,8 @@
 
 struct strbuf;
 
+#define RT_STATUS_FORMAT "provisioner-status/1"
+
 struct rt_status {
 	struct rt_state st;
 	struct rt_runtime rt;     /* empty when neither the supervisor nor the file answers */
@@ -26,8 +28,11 @@ struct rt_status {
 int rt_status_load(struct rt_status *s, const char *state, const char *name, struct strbuf *err);
 void rt_status_release(struct rt_status *s);
 
-/* The documented document (README "status -o json"). */
+/* The documented document (README "status -o json"), "format": RT_STATUS_FORMAT. */
 json_t *rt_status_json(const struct rt_status *s);
+/* As text, the state words coloured when `f` is a terminal (lib/color.h). */
 void rt_status_print(FILE *f, const struct rt_status *s);
+/* The colour of a state word ("running", "degraded", "healthy", "backoff"...), or NULL. */
+const char *rt_state_color(const char *word);
 
 #endif

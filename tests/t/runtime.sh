@@ -65,6 +65,11 @@ is "$(json "$OUT/status.json" 'all(r["healthy"] for r in d["services"]["api"]["r
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["primary"]["name"]')" "db-primary" "db's primary is db-primary"
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["replicas"][0]["healthy"]')" "True" "the replica is streaming"
 envdir=$(json "$OUT/status.json" 'd["dir"]')
+is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/1" "status -o json says what it is"
+ok "up said how far from healthy it was, a line each time off a terminal" \
+	grep -qE '^up [0-9.]+ s: waiting: [0-9]+/[0-9]+ healthy' "$OUT/up.json"
+"$PROVISIONER" status rt-main --wait --timeout 30s >"$OUT/wait.out" 2>&1
+is "$?:$(grep -c '^environment rt-main: running' "$OUT/wait.out")" "0:1" "status --wait on a healthy stack exits 0"
 state_json=$envdir/state.json
 idx=$(json "$state_json" 'd["index"]')
 ok "service names resolve inside a region's namespace" \
@@ -84,6 +89,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -u "$user:wrong" "$
 is "$code" "401" "a wrong password gets 401"
 curl -s --cacert "$ca" -u "$cred" "$url/v1/observations?station=ST1" >"$OUT/q1"
 is "$(json "$OUT/q1" 'len(d["observations"])')" "2" "the query through the gateway returns the batch"
+"$PROVISIONER" logs rt-main gateway --lines 100 >"$OUT/gw.logs" 2>&1
+ok "logs ENV gateway shows nginx's access log, prefixed" \
+	grep -q '^gateway-access *| .*"GET /v1/observations HTTP/1.1" 200 ' "$OUT/gw.logs"
 
 # --- load through the gateway: target, CA and credentials from status -----------
 LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}

@@ -2,10 +2,12 @@
  * Unit tests for lib/cli: commands found by name and prefix, ambiguous and
  * unknown commands with suggestions, options bound to variables (long,
  * short, clustered, --opt=value, -ovalue, after positionals, `--`), the
- * usage errors (unknown option, missing value, given twice, a bad value,
- * the number of arguments), and the help generated from the tables.
+ * usage errors (unknown option, a long one with one dash, missing value,
+ * given twice, a bad value, the number of arguments), and the help,
+ * completion and man page generated from the tables.
  */
 #include "cli.h"
+#include "color.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "tap.h"
@@ -177,6 +179,8 @@ static void test_errors(void)
 		{ "x -n 101", "-n: '101': not a whole number between 0 and 100" },
 		{ "x --lines=ten", "--lines: 'ten': not a whole number between 0 and 100" },
 		{ "x -f jsn", "-f: 'jsn': expected text or json (did you mean 'json'?)" },
+		{ "x -check", "unknown option '-check' (did you mean '--check'?)" },
+		{ "x -out=d", "unknown option '-out' (did you mean '--out'?)" },
 		{ "x --timeout 0s", "--timeout: '0s': must be more than 0" },
 		{ "x --timeout 10x", "--timeout: '10x': unknown duration unit (use ms, s, m, h or d)" },
 		{ "x --timeout 5", "--timeout: '5': a duration needs a unit, e.g. 5s" },
@@ -231,9 +235,10 @@ static void test_help(void)
 	tap_ok(!strncmp(sb.buf, "usage: prog [--version] [--help] COMMAND [ARGS]\n\ndoes things\n",
 			strlen("usage: prog [--version] [--help] COMMAND [ARGS]\n\ndoes things\n")),
 	       "the program's help: usage and summary");
-	tap_ok(strstr(sb.buf, "\n  render     render a file\n") && strstr(sb.buf, "\n  help       ") &&
-	       strstr(sb.buf, "\n  version    "), "every command, the built-in ones too");
-	tap_ok(!strstr(sb.buf, "supervise"), "but no hidden command");
+	tap_ok(strstr(sb.buf, "\n  render       render a file\n") && strstr(sb.buf, "\n  help         ") &&
+	       strstr(sb.buf, "\n  version      ") && strstr(sb.buf, "\n  completion   "),
+	       "every command, the built-in ones too");
+	tap_ok(!strstr(sb.buf, "supervise") && !strstr(sb.buf, "\n  man "), "but no hidden command");
 	strbuf_release(&sb);
 }
 
@@ -249,22 +254,22 @@ static void test_colour(void)
 		pipefd[0] = pipefd[1] = -1;
 	unsetenv("NO_COLOR");
 	setenv("TERM", "xterm", 1);
-	tap_ok(!cli_colour_wanted(pipefd[1]), "colour: none into a pipe");
+	tap_ok(!color_enabled(pipefd[1]), "colour: none into a pipe");
 	if (t >= 0) {
-		tap_ok(cli_colour_wanted(t), "colour: on a terminal");
+		tap_ok(color_enabled(t), "colour: on a terminal");
 		setenv("NO_COLOR", "", 1);
-		tap_ok(cli_colour_wanted(t), "colour: an empty NO_COLOR does not count");
+		tap_ok(color_enabled(t), "colour: an empty NO_COLOR does not count");
 		setenv("NO_COLOR", "1", 1);
-		tap_ok(!cli_colour_wanted(t), "colour: none with NO_COLOR, even on a terminal");
+		tap_ok(!color_enabled(t), "colour: none with NO_COLOR, even on a terminal");
 		unsetenv("NO_COLOR");
 		setenv("TERM", "dumb", 1);
-		tap_ok(!cli_colour_wanted(t), "colour: none with TERM=dumb");
+		tap_ok(!color_enabled(t), "colour: none with TERM=dumb");
 	} else {
 		tap_skip("no pseudo-terminal", "colour on a terminal, NO_COLOR and TERM=dumb");
 	}
-	cli_add_coloured(&sb, 1, CLI_RED, "FAIL");
-	cli_add_coloured(&sb, 0, CLI_GREEN, " ok");
-	tap_is_str(sb.buf, "\033[1;31mFAIL\033[0m ok", "colour: text with its escape sequences, or plain");
+	color_add(&sb, 1, COLOR_BOLD_RED, "FAIL", 0);
+	color_add(&sb, 0, COLOR_GREEN, " ok", 5);
+	tap_is_str(sb.buf, "\033[1;31mFAIL\033[m ok  ", "colour: text with its escape sequences, or plain, padded");
 	strbuf_release(&sb);
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -274,6 +279,58 @@ static void test_colour(void)
 		close(m);
 }
 
+/* What a command writes on stdout, run on `argv`. */
+static char *run_capture(int argc, char **argv, int *rc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	FILE *tmp = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+
+	fflush(stdout);
+	dup2(fileno(tmp), STDOUT_FILENO);
+	*rc = cli_main(&prog, argc, argv, NULL);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(tmp);
+	for (int c; (c = fgetc(tmp)) != EOF;)
+		strbuf_addch(&sb, c);
+	fclose(tmp);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_doc(void)
+{
+	static const char *const shells[] = { "bash", "zsh", NULL };
+	char *argv[4] = { "prog", "completion", "bash", NULL };
+	char *out;
+	int rc;
+
+	tap_ok(cli_choice_arg("SHELL", "zsh", shells) == 1, "a positional choice: its index");
+	tap_ok(cli_choice_arg("SHELL", "bsh", shells) == -1, "or -1 (said, with the nearest)");
+	out = run_capture(3, argv, &rc);
+	tap_ok(rc == 0 && strstr(out, "complete -o filenames -o bashdefault -F _prog prog\n") &&
+	       strstr(out, "\trender)\n") && strstr(out, "--timeout") &&
+	       strstr(out, "compgen -W \"text json\"") && !strstr(out, "supervise"),
+	       "completion bash: commands, options and choices from the tables, no hidden command");
+	free(out);
+	argv[2] = "zsh";
+	out = run_capture(3, argv, &rc);
+	tap_ok(rc == 0 && !strncmp(out, "#compdef prog\n", 14) &&
+	       strstr(out, "(-f --format)--format=[text or json]:FORMAT:(text json)'") &&
+	       strstr(out, "'*-H+[a header (repeatable)]:'\\''K\\: V'\\'':"),
+	       "completion zsh: specs with choices; a repeatable option, quoting");
+	free(out);
+	argv[1] = "man";
+	out = run_capture(2, argv, &rc);
+	tap_ok(rc == 0 && strstr(out, ".TH PROG 1 \"\" \"prog 1.2.3\"") &&
+	       strstr(out, ".SS \\fBprog render\\fR FILE [\\-\\-out DIR]\n") &&
+	       strstr(out, "\\fB\\-o\\fR, \\fB\\-\\-out\\fR \\fIDIR\\fR\n") &&
+	       strstr(out, ".SH \"EXIT STATUS\"\n.TP\n.B 0\nok\n"),
+	       "man: a page with every command, its options and the exit statuses");
+	free(out);
+}
+
 int main(void)
 {
 	test_colour();
@@ -281,5 +338,6 @@ int main(void)
 	test_bound_values();
 	test_errors();
 	test_help();
+	test_doc();
 	return tap_done();
 }
