@@ -209,6 +209,26 @@ static int deps_ready(struct sv *sv, struct proc *p)
 	return 1;
 }
 
+/*
+ * A replica streams as the replication role, which the primary's bootstrap
+ * makes: started earlier, it fails with "role does not exist" in its log.
+ * So a member that is not its datastore's primary waits for that primary
+ * to be ready. The primary itself never waits (after a failover it is the
+ * old replica, and must come back on its own).
+ */
+static int member_may_start(struct sv *sv, struct proc *p)
+{
+	struct datastore_rt *d = p->def->pg ? find_ds(sv, p->def->pg->datastore) : NULL;
+	int ok;
+
+	if (!d)
+		return 1;
+	pthread_mutex_lock(&sv->lock);
+	ok = d->primary == p || (d->primary && proc_ready(sv, d->primary));
+	pthread_mutex_unlock(&sv->lock);
+	return ok;
+}
+
 static void save_runtime(struct sv *sv);
 
 /* ---- processes ---- */
@@ -932,7 +952,7 @@ static long long schedule(struct sv *sv)
 		if (sv->stopping)
 			break;
 		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
-		if (due && deps_ready(sv, p)) {
+		if (due && deps_ready(sv, p) && member_may_start(sv, p)) {
 			if (last_run_gone(p))
 				start_proc(sv, p);
 			else
