@@ -122,8 +122,16 @@ def main():
         elif c.state == "handshake":
             handshake(c, now)
         else:
-            # readable while trickling: the server answered (408, 400) or closed
-            close(c, True)
+            # readable while trickling: TLS 1.3 session tickets (no data for
+            # us), or the server answered (408, 400) or closed
+            try:
+                data = c.sock.recv(4096)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                return
+            except OSError:
+                data = b""
+            if not data or data.startswith(b"HTTP/"):
+                close(c, True)
 
     def trickle(now):
         for c in list(conns.values()):
