@@ -377,8 +377,11 @@ static int slot_connect(struct db *db, struct slot *s, int64_t deadline)
 	log_connected(s->conn);
 	c.conn = s->conn;
 	ensure_schema(&c);
-	if (c.timed_out)
+	if (c.timed_out) {
+		/* the connection is in the middle of the schema statements */
 		s->broken = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -494,7 +497,6 @@ void db_warm_up(struct db *db)
 }
 
 struct ready_arg {
-	struct db *db;
 	int read_only;
 };
 
@@ -520,7 +522,7 @@ static int ready_fn(struct call *c, void *arg)
 
 enum db_result db_ready(struct db *db, const char **why)
 {
-	struct ready_arg a = { .db = db };
+	struct ready_arg a = { 0 };
 	enum db_result res = run(db, 2, ready_fn, &a);
 
 	*why = NULL;

@@ -19,11 +19,7 @@
 # Figures (time to 503, error rate) are printed as TAP comments.
 . "$(dirname "$0")/../lib.sh"
 
-pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
-[ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_runtime
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (every environment runs as a user of its own)"
 LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}
 [ -x "$LOADTEST" ] || skip_all "$LOADTEST is not built (the authenticated client of the slowloris test)"

@@ -311,6 +311,21 @@ ok "its log does not hold the password" sh -c "! grep -qF -- '$password' '$ro_lo
 "$OBSD" --listen 127.0.0.1:0 --db "password=$password broken" >"$TEST_DIR/bad-db.out" 2>&1
 is $? 2 "a connection string that does not parse is a usage error (2)"
 ok "and the message does not show it" sh -c "! grep -qF -- '$password' '$TEST_DIR/bad-db.out'"
+"$OBSD" --listen 127.0.0.1:0 --request-timeout 5 >"$TEST_DIR/bad-opt.out" 2>&1
+is $? 2 "a --request-timeout without a unit is a usage error (2)"
+REQUEST_TIMEOUT_MS=soon "$OBSD" --listen 127.0.0.1:0 >"$TEST_DIR/bad-env.out" 2>&1
+is "$?:$(grep -c 'REQUEST_TIMEOUT_MS must be a whole number' "$TEST_DIR/bad-env.out")" "2:1" \
+	"so is a REQUEST_TIMEOUT_MS that is not a number, and it says which"
+small_log=$TEST_DIR/obsd-small.log
+export MAX_BODY_BYTES=2048
+ok "an obsd with MAX_BODY_BYTES=2048 from its environment starts" start_obsd "$small_log" "$conninfo"
+unset MAX_BODY_BYTES
+head -c 3000 /dev/zero | tr '\0' ' ' >"$TEST_DIR/3k.json"
+is "$(post_json "$TEST_DIR/3k.json")" 413 "a 3000-byte body is over its limit: 413"
+ok "the answer names the limit" grep -q 'larger than 2048 bytes' "$TEST_DIR/body"
+ok "its start-up line says the limits it has" \
+	grep -q 'request_timeout_ms=10000 connect_timeout_ms=2000 statement_timeout_ms=5000 max_body=2048' "$small_log"
+ok "it stops on SIGTERM" stop_obsd "$pid"
 port=$obsd_port
 
 # --- failover: a standby is promoted while obsd runs ----------------------------------------
