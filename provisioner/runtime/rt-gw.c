@@ -14,6 +14,7 @@
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "units.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -329,17 +330,6 @@ static void render_unavailable(struct strbuf *out)
 			   "\t\t}\n");
 }
 
-/* A size as nginx reads it: exact, in m or k where it divides. */
-static void add_size(struct strbuf *out, uint64_t bytes)
-{
-	if (bytes && !(bytes % (1 << 20)))
-		strbuf_addf(out, "%" PRIu64 "m", bytes >> 20);
-	else if (bytes && !(bytes % 1024))
-		strbuf_addf(out, "%" PRIu64 "k", bytes >> 10);
-	else
-		strbuf_addf(out, "%" PRIu64, bytes);
-}
-
 /*
  * The route's service's limits. proxy_next_upstream_timeout keeps a
  * request that timed out on one server from waiting that long again on
@@ -356,7 +346,7 @@ static void render_route_limits(const struct gw_route *r, struct strbuf *out)
 	}
 	if (r->max_body) {
 		strbuf_addstr(out, "\t\t\tclient_max_body_size ");
-		add_size(out, r->max_body);
+		format_nginx_size(out, r->max_body);
 		strbuf_addstr(out, ";\n");
 	}
 }
