@@ -291,7 +291,8 @@ static PGresult *call_exec(struct call *c, const char *sql, int nparams,
 	      PQsendQueryParams(c->conn, sql, nparams, NULL, params, lengths, formats, 0)))
 		return NULL;
 	while ((f = PQflush(c->conn)) > 0) {
-		if ((w = wait_io(c->conn, POLLOUT | POLLIN, until)) <= 0 || !PQconsumeInput(c->conn)) {
+		w = wait_io(c->conn, POLLOUT | POLLIN, until);
+		if (w <= 0 || !PQconsumeInput(c->conn)) {
 			c->timed_out = !w;
 			return NULL;
 		}

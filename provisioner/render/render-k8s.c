@@ -525,6 +525,7 @@ static void render_default_policies(struct k8s *k)
 static void route_limits(json_t *a, const struct env_model *m)
 {
 	uint64_t timeout_ms = 0, max_body = 0;
+	unsigned long long seconds;
 	struct strbuf sb = STRBUF_INIT;
 
 	for (size_t i = 0; i < m->gateway.routes.nr; i++) {
@@ -542,10 +543,11 @@ static void route_limits(json_t *a, const struct env_model *m)
 	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-body-size",
 			    str_take(strbuf_detach(&sb, NULL)));
 	/* whole seconds, rounded up */
+	seconds = (timeout_ms + 999) / 1000;
 	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-read-timeout",
-			    str_take(xasprintf("%llu", (unsigned long long)(timeout_ms + 999) / 1000)));
+			    str_take(xasprintf("%llu", seconds)));
 	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-send-timeout",
-			    str_take(xasprintf("%llu", (unsigned long long)(timeout_ms + 999) / 1000)));
+			    str_take(xasprintf("%llu", seconds)));
 }
 
 static json_t *gateway_annotations(const struct env_model *m)
