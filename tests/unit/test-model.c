@@ -247,6 +247,13 @@ static void test_reference_envs(void)
 			    m.datastores.nr >= 1 && m.gateway.routes.nr >= 1,
 			    "envs/%s.yaml loads with production's shape", envs[i]))
 			dump(&d);
+		else if (!i)
+			tap_ok(model_service(&m, "api")->request_timeout_ms == 10000 &&
+			       model_service(&m, "api")->max_body == (uint64_t)32 << 20 &&
+			       model_datastore(&m, "db")->connect_timeout_ms == 2000 &&
+			       model_datastore(&m, "db")->statement_timeout_ms == 5000,
+			       "the model's defaults: request_timeout 10s, max_body 32Mi, "
+			       "connect_timeout 2s, statement_timeout 5s");
 		env_model_free(&m);
 		diag_release(&d);
 		free(path);
