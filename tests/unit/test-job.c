@@ -365,7 +365,8 @@ static void test_deadline_and_resources(void)
 	json_decref(docs);
 
 	plan_release(&p);
-	o.scenario_text = "scenarios:\n  a: {model: closed, duration: 5s, threads: 100, connections: 100}\n"
+	o.scenario_text = "scenarios:\n"
+			  "  a: {model: closed, duration: 5s, threads: 100, connections: 100}\n"
 			  "  b: {model: closed, duration: 5s}\n";
 	if (plan_of(&p, o.scenario_text, &err) < 0)
 		tap_diag("%s", err.buf);

@@ -89,57 +89,59 @@ static void test_member_up(void)
 	tap_ok(!sv_member_up(&fails, 0, 1, 1), "a member that is not running is down");
 }
 
-static struct sv_failover_view view(void)
-{
-	/* a primary gone for 5 s, a threshold of 3 s: due for an automatic failover */
-	return (struct sv_failover_view){
-		.primary = 1, .replica = 1, .replica_up = 1, .automatic = 1, .primary_fails = 2,
-		.bootstrapped = 1, .primary_last_ok = 100000, .after_ms = 3000, .now = 105000,
-	};
-}
+/*
+ * One case of the failover choice: a primary gone for 5 s against a
+ * threshold of 3 s (due for an automatic failover), changed as the row says.
+ */
+struct failover_case {
+	const char *what;
+	enum sv_failover want;
+	long long since_ok_ms;         /* how long the primary has not answered */
+	int requested, stopping, manual, answered, not_bootstrapped;
+	int no_primary, no_replica, replica_down;
+};
+
+static const struct failover_case failover_cases[] = {
+	{ .what = "a primary unreachable for longer than failover.after fails over",
+	  .want = SV_FAILOVER_AUTOMATIC, .since_ok_ms = 5000 },
+	{ .what = "not before failover.after",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 2999 },
+	{ .what = "at failover.after exactly",
+	  .want = SV_FAILOVER_AUTOMATIC, .since_ok_ms = 3000 },
+	{ .what = "not when the primary answered its last probe",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .answered = 1 },
+	{ .what = "not when failover is manual",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .manual = 1 },
+	{ .what = "but when asked for",
+	  .want = SV_FAILOVER_REQUESTED, .since_ok_ms = 5000, .manual = 1, .requested = 1 },
+	{ .what = "not before the primary's roles and database were made",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .not_bootstrapped = 1 },
+	{ .what = "never to a replica that is down, even when asked",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .replica_down = 1, .requested = 1 },
+	{ .what = "never without a replica",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .no_replica = 1 },
+	{ .what = "nor without a primary (done already)",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .no_primary = 1 },
+	{ .what = "nor while the supervisor stops",
+	  .want = SV_FAILOVER_NONE, .since_ok_ms = 5000, .stopping = 1, .requested = 1 },
+	{ .what = "a request when one is due anyway says it was requested",
+	  .want = SV_FAILOVER_REQUESTED, .since_ok_ms = 5000, .requested = 1 },
+};
 
 static void test_failover(void)
 {
-	struct sv_failover_view v = view();
+	for (size_t i = 0; i < sizeof(failover_cases) / sizeof(failover_cases[0]); i++) {
+		const struct failover_case *c = &failover_cases[i];
+		const struct sv_failover_view v = {
+			.primary = !c->no_primary, .replica = !c->no_replica,
+			.replica_up = !c->replica_down, .stopping = c->stopping,
+			.requested = c->requested, .automatic = !c->manual,
+			.primary_fails = c->answered ? 0 : 2, .bootstrapped = !c->not_bootstrapped,
+			.primary_last_ok = 100000, .after_ms = 3000, .now = 100000 + c->since_ok_ms,
+		};
 
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_AUTOMATIC,
-		   "a primary unreachable for longer than failover.after fails over");
-	v.now = v.primary_last_ok + v.after_ms - 1;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE, "not before failover.after");
-	v.now = v.primary_last_ok + v.after_ms;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_AUTOMATIC, "at failover.after exactly");
-	v = view();
-	v.primary_fails = 0;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE,
-		   "not when the primary answered its last probe");
-	v = view();
-	v.automatic = 0;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE, "not when failover is manual");
-	v.requested = 1;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_REQUESTED, "but when asked for");
-	v = view();
-	v.bootstrapped = 0;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE,
-		   "not before the primary's roles and database were made");
-	v = view();
-	v.replica_up = 0;
-	v.requested = 1;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE,
-		   "never to a replica that is down, even when asked");
-	v = view();
-	v.replica = 0;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE, "never without a replica");
-	v = view();
-	v.primary = 0;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE, "nor without a primary (done already)");
-	v = view();
-	v.stopping = 1;
-	v.requested = 1;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_NONE, "nor while the supervisor stops");
-	v = view();
-	v.requested = 1;
-	tap_is_int(sv_failover_choice(&v), SV_FAILOVER_REQUESTED,
-		   "a request when one is due anyway says it was requested");
+		tap_is_int(sv_failover_choice(&v), c->want, "%s", c->what);
+	}
 }
 
 int main(void)
