@@ -3,8 +3,8 @@
  * tested alone: when a process that exited starts again (backoff), when a
  * health check counts as passed and when failing ones restart a process,
  * whether a PostgreSQL member counts as up, and whether to fail a
- * datastore over. Pure functions of what the supervisor saw; times are
- * clock_ms() values.
+ * datastore over. Functions of what the supervisor saw, without I/O and
+ * without reading the clock (times are clock_ms() values it passes in).
  */
 #ifndef PROVISIONER_SV_POLICY_H
 #define PROVISIONER_SV_POLICY_H
