@@ -143,8 +143,13 @@ static void test_variables(void)
 	env_model_free(&m);
 	diag_release(&d);
 	/* found by the fuzzer: a 'tier' rewritten by the walk was still the ${tier} value */
-	load(&m, &d, "vars.yaml", "extends: base.yaml\ntier: \"stag$$$$ing\"\nowner: \"${tier}\"\n", NULL);
-	tap_ok(1, "a 'tier' with $$ escapes, used as ${tier}, reads no freed memory (ASan checks)");
+	tap_ok(load(&m, &d, "vars.yaml", "extends: base.yaml\ntier: \"stag$$$$ing\"\nowner: \"${tier}\"\n",
+		    NULL) < 0 && has_error(&d, "expected one of 'test', 'nightly', 'staging' or "
+					   "'production' (did you mean 'staging'?), got 'stag$$ing'", 2),
+	       "a 'tier' with $$ escapes, used as ${tier}, is refused once unescaped, and reads "
+	       "no freed memory (ASan checks)");
+	if (!has_error(&d, "got 'stag$$ing'", 2))
+		dump(&d);
 	env_model_free(&m);
 	diag_release(&d);
 	tap_ok(load(&m, &d, "vars.yaml", "extends: base.yaml\nowner: \"${region}\"\n", NULL) < 0 &&
