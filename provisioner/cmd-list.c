@@ -57,7 +57,7 @@ static void list_one(const char *state, const char *name, json_t *all, int color
 	struct rt_status s;
 	long long now = (long long)time(NULL), exp;
 	const char *mode, *gateway;
-	char a[16], e[16], *who;
+	char a[32], e[32], *who;   /* room for any long long in hours */
 
 	if (rt_status_load(&s, state, name, &err) < 0) {
 		rt_status_release(&s);
