@@ -25,38 +25,35 @@ static int direction, blackhole;
 
 static const char *const directions[] = { "both", "up", "down", NULL };
 
-/* A duration that may be 0 ("--latency 0ms": no latency). */
-static int opt_duration0(const struct cli_option *opt, const char *arg, struct strbuf *why)
+typedef int unit_parser(const char *s, uint64_t *v, const char **why);
+
+/* Parse `arg` with `parse` into the uint64_t opt->value. */
+static int unit_opt(unit_parser *parse, const struct cli_option *opt, const char *arg,
+		    struct strbuf *why)
 {
 	const char *reason;
 
-	if (parse_duration_ms(arg, opt->value, &reason) < 0) {
+	if (parse(arg, opt->value, &reason) < 0) {
 		strbuf_addstr(why, reason);
 		return -1;
 	}
 	return 0;
+}
+
+/* A duration that may be 0 ("--latency 0ms": no latency). */
+static int opt_duration0(const struct cli_option *opt, const char *arg, struct strbuf *why)
+{
+	return unit_opt(parse_duration_ms, opt, arg, why);
 }
 
 static int opt_rate(const struct cli_option *opt, const char *arg, struct strbuf *why)
 {
-	const char *reason;
-
-	if (parse_byte_rate(arg, opt->value, &reason) < 0) {
-		strbuf_addstr(why, reason);
-		return -1;
-	}
-	return 0;
+	return unit_opt(parse_byte_rate, opt, arg, why);
 }
 
 static int opt_bytes(const struct cli_option *opt, const char *arg, struct strbuf *why)
 {
-	const char *reason;
-
-	if (parse_bytes(arg, opt->value, &reason) < 0) {
-		strbuf_addstr(why, reason);
-		return -1;
-	}
-	return 0;
+	return unit_opt(parse_bytes, opt, arg, why);
 }
 
 static const struct cli_option proxy_options[] = {

@@ -62,6 +62,21 @@ j() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(($2))" 
 near() { python3 -c "import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b) <= t else 1)" "$@"; }
 lt() { "$LOADTEST" --no-progress -q "$@" 2>>"$TEST_DIR/loadtest.err"; }
 
+# probe MODE DIR ARGS...: a proxy with ARGS in direction DIR before
+# tcp-probe.py's server, the probe run in MODE (oneway, close); sets D1 (ms
+# in DIR) and D2 (ms in the other direction).
+probe() {
+	local mode=$1 dir=$2 u other
+	shift 2
+	u=$(free_port)
+	proxy "$mode-$dir" "$u" "$@" --direction "$dir"
+	python3 "$PROBE" --server-port "$u" --proxy-port "$PORT" "$mode" >"$TEST_DIR/$mode-$dir.json"
+	other=$([ "$dir" = up ] && echo down || echo up)
+	D1=$(j "$TEST_DIR/$mode-$dir.json" "d['${dir}_ms']")
+	D2=$(j "$TEST_DIR/$mode-$dir.json" "d['${other}_ms']")
+	stop "$mode-$dir"
+}
+
 httpd main
 MAIN=$HPORT
 
@@ -84,15 +99,9 @@ for dir in up down; do
 	added=$(python3 -c "print(round(($p50 - $base) / 1000, 1))")
 	ok "latency 200ms $dir: loadtest's p50 grows by 200 ms ± 15 ($added ms)" near "$added" 200 15
 	stop "lat-$dir"
-	u=$(free_port)
-	proxy "lat1-$dir" "$u" --latency 200ms --direction $dir
-	python3 "$PROBE" --server-port "$u" --proxy-port "$PORT" oneway >"$TEST_DIR/ow-$dir.json"
-	other=$([ $dir = up ] && echo down || echo up)
-	d1=$(j "$TEST_DIR/ow-$dir.json" "d['${dir}_ms']")
-	d2=$(j "$TEST_DIR/ow-$dir.json" "d['${other}_ms']")
-	ok "latency 200ms $dir: one way $dir takes 200 ms ± 15 ($d1 ms)" near "$d1" 200 15
-	ok "latency 200ms $dir: one way $other adds nothing ($d2 ms < 50)" near "$d2" 0 50
-	stop "lat1-$dir"
+	probe oneway $dir --latency 200ms
+	ok "latency 200ms $dir: one way $dir takes 200 ms ± 15 ($D1 ms)" near "$D1" 200 15
+	ok "latency 200ms $dir: the other way adds nothing ($D2 ms < 50)" near "$D2" 0 50
 done
 
 # jitter: latency 100ms ± 50ms, both ways; order is kept (every answer right)
@@ -147,15 +156,9 @@ stop hole-down
 
 # --- slow close: the FIN late in one direction only ---
 for dir in down up; do
-	u=$(free_port)
-	proxy "close-$dir" "$u" --slow-close 300ms --direction $dir
-	python3 "$PROBE" --server-port "$u" --proxy-port "$PORT" close >"$TEST_DIR/close-$dir.json"
-	other=$([ $dir = up ] && echo down || echo up)
-	d1=$(j "$TEST_DIR/close-$dir.json" "d['${dir}_ms']")
-	d2=$(j "$TEST_DIR/close-$dir.json" "d['${other}_ms']")
-	ok "slow-close 300ms $dir: the FIN arrives 300 ms ± 15 late ($d1 ms)" near "$d1" 300 15
-	ok "slow-close 300ms $dir: the FIN $other is not held ($d2 ms < 50)" near "$d2" 0 50
-	stop "close-$dir"
+	probe close $dir --slow-close 300ms
+	ok "slow-close 300ms $dir: the FIN arrives 300 ms ± 15 late ($D1 ms)" near "$D1" 300 15
+	ok "slow-close 300ms $dir: the FIN the other way is not held ($D2 ms < 50)" near "$D2" 0 50
 done
 
 # --- bounded: it exits by itself ---
