@@ -4,7 +4,7 @@
 # direction at a time (one-way delays and closes on one clock). Latency in
 # one direction shows in loadtest's p50 and in that direction alone;
 # --rate in the download speed of that direction alone; --reset-after as
-# connection resets; --blackhole as timeouts with nothing reaching the
+# connection resets (and so is an upstream that refuses); --blackhole as timeouts with nothing reaching the
 # upstream; --slow-close as a late FIN; the proxy exits by itself at
 # --duration (0) and on SIGTERM (130); bad addresses and units exit 2,
 # an address in use 1. Loopback only; every proxy and server is bounded.
@@ -136,6 +136,13 @@ proxy reset50 "$MAIN" --reset-after 50 --direction down
 curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/"; rc=$?
 is "$rc" 56 "reset-after 50 down: curl gets 50 bytes of the answer, then a reset (curl exit 56)"
 stop reset50
+
+# --- an upstream that refuses: the client is reset, the failure counted ---
+proxy refused "$(free_port)"
+curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/"; rc=$?
+is "$rc" 56 "an upstream that refuses: the client gets a reset (curl exit 56)"
+stop refused
+ok "and the proxy counted an upstream failure" grep -qE '\(0 reset, 1 upstream failed\)' "$TEST_DIR/refused.out"
 
 # --- black hole: timeouts, and nothing reaches the upstream ---
 httpd hole
