@@ -396,7 +396,8 @@ static uint64_t due_bytes(struct proxy *p, struct dir *d, uint64_t avail)
 static uint64_t rate_bytes(struct proxy *p, struct dir *d, const struct proxy_fault *f,
 			   uint64_t want)
 {
-	double burst = (double)f->rate / 100 > BURST_MIN ? (double)f->rate / 100 : BURST_MIN;
+	/* 50 ms worth: a wake-up that much late (a loaded machine) loses no tokens */
+	double burst = (double)f->rate / 20 > BURST_MIN ? (double)f->rate / 20 : BURST_MIN;
 	double need;
 
 	if (!f->rate)

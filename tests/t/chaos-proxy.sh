@@ -60,6 +60,9 @@ stop() { kill -TERM "$PROXY_PID"; wait "$PROXY_PID"; }
 j() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(($2))" "$1"; }
 # near A B TOL: |A - B| <= TOL
 near() { python3 -c "import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b) <= t else 1)" "$@"; }
+# between A LO HI: LO <= A <= HI (a fault is never early, but a loaded
+# machine can make it late: the tolerances are lopsided)
+between() { python3 -c "import sys; a,l,h=map(float,sys.argv[1:]); sys.exit(0 if l <= a <= h else 1)" "$@"; }
 lt() { "$LOADTEST" --no-progress -q "$@" 2>>"$TEST_DIR/loadtest.err"; }
 
 # probe MODE DIR ARGS...: a proxy with ARGS in direction DIR before
@@ -97,10 +100,10 @@ for dir in up down; do
 	lt -c 4 -d 3s --json "$TEST_DIR/lat-$dir.json" "http://127.0.0.1:$PORT/"
 	p50=$(j "$TEST_DIR/lat-$dir.json" "d['latency_us']['p50']")
 	added=$(python3 -c "print(round(($p50 - $base) / 1000, 1))")
-	ok "latency 200ms $dir: loadtest's p50 grows by 200 ms ± 15 ($added ms)" near "$added" 200 15
+	ok "latency 200ms $dir: loadtest's p50 grows by 200 ms, -5 +30 ($added ms)" between "$added" 195 230
 	stop "lat-$dir"
 	probe oneway $dir --latency 200ms
-	ok "latency 200ms $dir: one way $dir takes 200 ms ± 15 ($D1 ms)" near "$D1" 200 15
+	ok "latency 200ms $dir: one way $dir takes 200 ms, -5 +30 ($D1 ms)" between "$D1" 195 230
 	ok "latency 200ms $dir: the other way adds nothing ($D2 ms < 50)" near "$D2" 0 50
 done
 
@@ -139,8 +142,16 @@ stop reset50
 
 # --- an upstream that refuses: the client is reset, the failure counted ---
 proxy refused "$(free_port)"
-curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/"; rc=$?
-is "$rc" 56 "an upstream that refuses: the client gets a reset (curl exit 56)"
+# the reset may come before the client's connect returns, or before or after
+# its request is sent: any of them is a reset, not a FIN
+ok "an upstream that refuses: the client gets a reset" python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    sys.exit("got %r, not a reset" % s.recv(100))
+except ConnectionResetError:
+    pass' "$PORT"
 stop refused
 ok "and the proxy counted an upstream failure" grep -qE '\(0 reset, 1 upstream failed\)' "$TEST_DIR/refused.out"
 
@@ -164,7 +175,7 @@ stop hole-down
 # --- slow close: the FIN late in one direction only ---
 for dir in down up; do
 	probe close $dir --slow-close 300ms
-	ok "slow-close 300ms $dir: the FIN arrives 300 ms ± 15 late ($D1 ms)" near "$D1" 300 15
+	ok "slow-close 300ms $dir: the FIN arrives 300 ms late, -5 +30 ($D1 ms)" between "$D1" 295 330
 	ok "slow-close 300ms $dir: the FIN the other way is not held ($D2 ms < 50)" near "$D2" 0 50
 done
 

@@ -9,9 +9,9 @@ a client that connects to the proxy on 127.0.0.1:P. Both run in this
 process, so their times come from the same monotonic clock and each
 direction is measured on its own:
 
-  oneway  the server sends a byte as soon as it accepts (down: from the
-          client's connect until it arrives), then the client sends one
-          (up: from sending until the server has it);
+  oneway  the server sends a byte as soon as it accepts (down: from its
+          send until the client has it), then the client sends one (up:
+          from sending until the server has it);
   close   the server closes at once (down: from its close until the client
           reads end of file), then on a second connection the client shuts
           its side (up: until the server reads end of file).
@@ -34,6 +34,7 @@ def server(lsock, mode, marks, ready):
         conn, _ = lsock.accept()
         conn.settimeout(TIMEOUT)
         if mode == "oneway":
+            marks["down_sent"] = time.monotonic()
             conn.sendall(b"d")
             conn.recv(1)
             marks["up_arrived"] = time.monotonic()
@@ -60,11 +61,10 @@ def connect(port):
 
 def client(mode, port, marks, ready):
     try:
-        t0 = time.monotonic()
         c = connect(port)
         if mode == "oneway":
             if c.recv(1) == b"d":
-                marks["down"] = time.monotonic() - t0
+                marks["down"] = time.monotonic() - marks["down_sent"]
             marks["up_sent"] = time.monotonic()
             c.sendall(b"u")
         else:
