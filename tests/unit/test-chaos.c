@@ -2,14 +2,21 @@
  * Unit tests for the pure parts of chaos: the addresses a fault may aim
  * at (addr.c: ADDR:PORT parsing, IPv4 and IPv6, ports, and the policy of
  * loopback or an environment's block), and how the proxy writes an
- * address back.
+ * address back; then the proxy as a library, in-process: run in a thread
+ * of its own, bytes through it both ways, stopped from another thread,
+ * its counts.
  */
 #include "addr.h"
 #include "proxy.h"
 #include "strbuf.h"
 #include "tap.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* "ok" when `s` parses and is allowed; else the reason */
 static const char *check(const char *s, unsigned flags)
@@ -36,6 +43,78 @@ static const char *roundtrip(const char *s)
 		proxy_format_addr(&sb, &ss);
 	}
 	return sb.buf;
+}
+
+static void *run_proxy(void *p)
+{
+	static struct strbuf err = STRBUF_INIT;
+	static int rc;
+
+	rc = proxy_run(p, &err);
+	return &rc;
+}
+
+/* A blocking loopback listener on any port; its port in *port. */
+static int listener(unsigned *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void in_process(void)
+{
+	struct proxy_config cfg = PROXY_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT, addr = STRBUF_INIT;
+	struct sockaddr_storage ss;
+	struct proxy_stats st;
+	struct timeval tv = { .tv_sec = 5 };
+	socklen_t len;
+	pthread_t t;
+	char buf[16] = "";
+	unsigned port;
+	int lfd = listener(&port), cfd, ufd, *rc;
+	struct proxy *p;
+
+	strbuf_addf(&addr, "127.0.0.1:%u", port);
+	addr_parse("127.0.0.1:0", ADDR_PORT_ZERO, &cfg.listen, &cfg.listen_len, &err);
+	addr_parse(addr.buf, 0, &cfg.upstream, &cfg.upstream_len, &err);
+	cfg.duration_ns = 60ull * 1000000000;
+	p = proxy_new(&cfg, &err);
+	if (!tap_ok(lfd >= 0 && p != NULL, "a proxy in-process: bound (%s)", err.buf))
+		return;
+	proxy_addr(p, &ss, &len);
+	pthread_create(&t, NULL, run_proxy, p);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	tap_ok(connect(cfd, (struct sockaddr *)&ss, len) == 0, "a client connects to it");
+	ufd = accept(lfd, NULL, NULL);
+	setsockopt(ufd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	tap_ok(write(cfd, "hello", 5) == 5 && read(ufd, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5),
+	       "what the client sends reaches the upstream");
+	tap_ok(write(ufd, "world!", 6) == 6 && read(cfd, buf, sizeof(buf)) == 6 && !memcmp(buf, "world!", 6),
+	       "and the answer comes back");
+	shutdown(cfd, SHUT_WR);
+	tap_ok(read(ufd, buf, sizeof(buf)) == 0, "the client's FIN is passed on");
+	proxy_stop(p);
+	pthread_join(t, (void **)&rc);
+	tap_is_int(*rc, 1, "proxy_stop from another thread: proxy_run returns 1");
+	proxy_get_stats(p, &st);
+	tap_ok(st.accepted == 1 && st.active == 0 && st.bytes[PROXY_UP] == 5 && st.bytes[PROXY_DOWN] == 6,
+	       "its counts: 1 accepted, 0 open, 5 bytes up and 6 down");
+	tap_ok(read(cfd, buf, sizeof(buf)) == 0, "stopping closed the client's connection");
+	proxy_free(p);
+	close(cfd);
+	close(ufd);
+	close(lfd);
+	strbuf_release(&err);
+	strbuf_release(&addr);
 }
 
 int main(void)
@@ -72,5 +151,6 @@ int main(void)
 	       "an IPv6 address other than ::1 is refused");
 	tap_is_str(roundtrip("127.0.0.1:8080"), "127.0.0.1:8080", "IPv4 written back as given");
 	tap_is_str(roundtrip("[::1]:9000"), "[::1]:9000", "IPv6 written back in brackets");
+	in_process();
 	return tap_done();
 }
