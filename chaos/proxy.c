@@ -47,6 +47,7 @@
 #define CHUNKS 256              /* chunks waiting per direction (a power of two) */
 #define MAX_EVENTS 256
 #define BURST_MIN 1500          /* the token bucket holds at least a packet's worth */
+#define ROUNDS 32               /* reads and writes a direction makes before others' turn */
 
 /* epoll data: the listener, the timer and the stop event, or (gen, slot, side) */
 #define EV_LISTEN UINT64_MAX
@@ -495,13 +496,15 @@ static void conn_service(struct proxy *p, struct conn *c)
 	uint64_t wake = 0;
 
 	for (int di = 0; di < 2; di++) {
-		int r, w;
+		int r, w, rounds = 0;
 
 		c->d[di].wake = 0;
 		do {
 			if ((r = dir_read(p, c, di)) < 0 || (w = dir_write(p, c, di)) < 0)
 				return;
-		} while (r || w);
+		} while ((r || w) && ++rounds < ROUNDS);
+		if (rounds == ROUNDS)
+			c->d[di].wake = p->now + 1;   /* more to move: after the others' turn */
 		if (c->d[di].wake && (!wake || c->d[di].wake < wake))
 			wake = c->d[di].wake;
 	}
