@@ -27,6 +27,7 @@
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "sv-policy.h"
 #include "units.h"
 #include "xalloc.h"
 
@@ -48,9 +49,6 @@
 #include <unistd.h>
 
 #define FAST_CHECK_MS 100          /* until first healthy: answer `up` quickly */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define STABLE_MS 10000            /* healthy this long: the backoff starts again */
 #define STOP_GRACE_MS 1500
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
 
@@ -157,7 +155,7 @@ static int load_state(struct sv *sv, struct strbuf *err)
 		p->health.def = p->def->health;
 		p->ready.def = p->def->ready;
 		p->state = RT_P_WAITING;
-		p->backoff_ms = BACKOFF_MIN_MS;
+		p->backoff_ms = SV_BACKOFF_MIN_MS;
 	}
 	sv->nr_ds = sv->st.datastores.nr;
 	sv->ds = xcalloc(sv->nr_ds + 1, sizeof(*sv->ds));
@@ -305,8 +303,8 @@ static void start_proc(struct sv *sv, struct proc *p)
 		snprintf(p->last_exit, sizeof(p->last_exit), "%.90s", err.buf);
 		rt_event(sv->envdir, "start-failed", "%s: %s", p->def->name, err.buf);
 		p->state = RT_P_BACKOFF;
-		p->next_start = clock_ms() + p->backoff_ms;
-		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+		/* a start that failed never was healthy: the backoff goes on */
+		p->next_start = clock_ms() + sv_restart_delay(&p->backoff_ms, 0, 0);
 		p->restarts++;
 		goto out;
 	}
@@ -352,7 +350,7 @@ static void describe_status(char *buf, size_t len, int status)
 static void on_exit_(struct sv *sv, struct proc *p, int status)
 {
 	long long now = clock_ms();
-	int fenced;
+	int fenced, delay;
 
 	describe_status(p->last_exit, sizeof(p->last_exit), status);
 	pthread_mutex_lock(&sv->lock);
@@ -361,23 +359,18 @@ static void on_exit_(struct sv *sv, struct proc *p, int status)
 	fenced = p->fenced;
 	pthread_mutex_unlock(&sv->lock);
 	sv->dirty = 1;
-	if (sv->stopping) {
-		p->state = RT_P_STOPPED;
+	p->state = sv_exit_state(sv->stopping, fenced);
+	if (p->state == RT_P_STOPPED)
 		return;
-	}
-	if (fenced) {
-		p->state = RT_P_FENCED;
+	if (p->state == RT_P_FENCED) {
 		logf_("%s: stopped (fenced after failover)", p->def->name);
 		return;
 	}
-	if (p->healthy_since && now - p->healthy_since >= STABLE_MS)
-		p->backoff_ms = BACKOFF_MIN_MS;
-	p->state = RT_P_BACKOFF;
-	p->next_start = now + p->backoff_ms;
-	logf_("%s: %s; restarting in %d ms", p->def->name, p->last_exit, p->backoff_ms);
+	delay = sv_restart_delay(&p->backoff_ms, p->healthy_since, now);
+	p->next_start = now + delay;
+	logf_("%s: %s; restarting in %d ms", p->def->name, p->last_exit, delay);
 	rt_event(sv->envdir, "exit", "%s: %s; restart in %d ms", p->def->name, p->last_exit,
-		 p->backoff_ms);
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+		 delay);
 	p->restarts++;
 }
 
@@ -511,10 +504,8 @@ static void check_start(struct sv *sv, struct proc *p, struct check *c)
  */
 static int liveness_failed(const struct proc *p, const struct check *c)
 {
-	if (c != &p->health || c->fails < c->def->failures)
-		return 0;
-	return p->healthy_since || (p->ever_healthy && clock_ms() - p->started_at >=
-				    (long long)c->def->failures * c->def->interval_ms);
+	return c == &p->health && sv_liveness_failed(c->def, c->fails, p->healthy_since,
+						     p->ever_healthy, p->started_at, clock_ms());
 }
 
 static void check_done(struct sv *sv, struct check *c, int ok, const char *why)
@@ -573,7 +564,7 @@ static void check_step(struct sv *sv, struct check *c, int ready)
 		return;
 	rc = hcheck_step(c->h, now);
 	if (rc != 0) {
-		int ok = rc == 1 && (c->h->tcp || (c->h->status >= 200 && c->h->status < 300));
+		int ok = sv_check_passed(rc, c->h->tcp, c->h->status);
 		char why[160] = "";
 
 		if (!ok)
@@ -679,10 +670,7 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
  */
 static int probe_ok(struct proc *p, int answered)
 {
-	p->pg_fails = answered ? 0 : p->pg_fails + 1;
-	if (p->pid <= 0)
-		return 0;
-	return answered || (p->pg_ok && p->pg_fails < 2);
+	return sv_member_up(&p->pg_fails, p->pid > 0, answered, p->pg_ok);
 }
 
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
@@ -690,6 +678,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 	struct proc *prim, *rep;
 	long long now = clock_ms();
 	int promote, ok;
+	enum sv_failover choice;
 
 	pthread_mutex_lock(&sv->lock);
 	prim = d->primary;
@@ -725,12 +714,15 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		rep->pg_ready = ready;
 		pthread_mutex_unlock(&sv->lock);
 	}
-	if (!prim || !rep || !rep->pg_ok || sv->stopping)
-		return;
-	if (promote)
+	choice = sv_failover_choice(&(struct sv_failover_view){
+		.primary = !!prim, .replica = !!rep, .replica_up = rep && rep->pg_ok,
+		.stopping = sv->stopping, .requested = promote,
+		.automatic = sv->st.failover.automatic, .primary_fails = prim ? prim->pg_fails : 0,
+		.bootstrapped = d->bootstrapped, .primary_last_ok = prim ? prim->pg_last_ok : 0,
+		.after_ms = sv->st.failover.after_ms, .now = now });
+	if (choice == SV_FAILOVER_REQUESTED)
 		failover(sv, d, "requested");
-	else if (sv->st.failover.automatic && prim->pg_fails && d->bootstrapped &&
-		 now - prim->pg_last_ok >= sv->st.failover.after_ms) {
+	else if (choice == SV_FAILOVER_AUTOMATIC) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s unreachable for %lld ms (threshold %lld ms)",

@@ -10,11 +10,7 @@
 # missing package; and the secret canary over everything written.
 . "$(dirname "$0")/../lib.sh"
 
-pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
-[ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_runtime
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and every environment runs as a user of its own)"
 # One run of this script at a time on a machine (two checkouts testing at
 # once): its environments' names, namespaces and links are machine-wide.
