@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct unit {
@@ -201,6 +202,37 @@ int parse_rate_per_min(const char *s, uint64_t *rpm, const char **why)
 	}
 	if (overflow || !mul_ok(v, u->scale, rpm)) {
 		*why = "rate is too large";
+		return -1;
+	}
+	return 0;
+}
+
+int parse_byte_rate(const char *s, uint64_t *bps, const char **why)
+{
+	static const char *const forms = "expected a bandwidth such as 1MB/s, 512KiB/s or 100k/s";
+	size_t len = strlen(s);
+	char *size;
+	int rc;
+
+	if (len < 3 || strcmp(s + len - 2, "/s")) {
+		*why = len && strchr(s, '/') ? "unknown bandwidth unit (use /s)" : forms;
+		return -1;
+	}
+	len -= 2;
+	if (s[len - 1] == 'B')
+		len--;
+	size = xstrndup(s, len);
+	rc = parse_bytes(size, bps, why);
+	free(size);
+	if (rc < 0) {
+		if (!strcmp(*why, "size is too large"))
+			*why = "bandwidth is too large";
+		else
+			*why = forms;
+		return -1;
+	}
+	if (!*bps) {
+		*why = "a bandwidth must be more than 0";
 		return -1;
 	}
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * Units as people write them in definitions and scenarios, parsed from
  * tables: durations ("250ms", "1s", "1m30s", "4h"), byte sizes ("512Mi",
- * "1G", "2048"), CPU ("250m", "0.5", "2") and rates ("250r/s", "30r/m").
+ * "1G", "2048"), CPU ("250m", "0.5", "2"), rates ("250r/s", "30r/m") and
+ * bandwidths ("1MB/s").
  *
  * Parsers return 0, or -1 with a short reason in `why` (static string)
  * when the text is not of the form, or is out of range. Formatters produce
@@ -20,6 +21,12 @@ int parse_bytes(const char *s, uint64_t *bytes, const char **why);
 int parse_millicpu(const char *s, uint64_t *mcpu, const char **why);
 /* a rate, as requests per minute */
 int parse_rate_per_min(const char *s, uint64_t *rpm, const char **why);
+/*
+ * A bandwidth, as bytes per second: a size as parse_bytes() reads it, an
+ * optional "B", then "/s" ("1MB/s", "512KiB/s", "100k/s", "2048B/s").
+ * Zero is out of range.
+ */
+int parse_byte_rate(const char *s, uint64_t *bps, const char **why);
 
 void format_duration_ms(struct strbuf *sb, uint64_t ms);
 void format_bytes(struct strbuf *sb, uint64_t bytes);

@@ -90,6 +90,18 @@ static void test_units(void)
 	tap_is_str(why, "unknown rate unit (use r/s or r/m)", "250/s: the unit is unknown, not missing");
 	tap_ok(parse_rate_per_min("250", &v, &why) < 0 && !strcmp(why, "a rate needs a unit: r/s or r/m"),
 	       "250: the unit is missing");
+	tap_ok(parse_byte_rate("1MB/s", &v, &why) == 0 && v == 1000000, "1MB/s is 10^6 bytes a second");
+	tap_ok(parse_byte_rate("512KiB/s", &v, &why) == 0 && v == 512 << 10, "512KiB/s");
+	tap_ok(parse_byte_rate("100k/s", &v, &why) == 0 && v == 100000, "100k/s, without the B");
+	tap_ok(parse_byte_rate("2048B/s", &v, &why) == 0 && v == 2048, "2048B/s");
+	tap_ok(parse_byte_rate("1MB", &v, &why) < 0, "a bandwidth needs /s");
+	tap_ok(parse_byte_rate("1MB/m", &v, &why) < 0 && !strcmp(why, "unknown bandwidth unit (use /s)"),
+	       "1MB/m: the unit is unknown");
+	tap_ok(parse_byte_rate("1XB/s", &v, &why) < 0, "1XB/s: an unknown size unit");
+	tap_ok(parse_byte_rate("0B/s", &v, &why) < 0, "0B/s is refused");
+	tap_ok(parse_byte_rate("B/s", &v, &why) < 0, "B/s: no number");
+	tap_ok(parse_byte_rate("99999999999999999999M/s", &v, &why) < 0 &&
+	       !strcmp(why, "bandwidth is too large"), "an overflowing bandwidth is refused");
 	tap_ok(parse_duration_ms("5x", &v, &why) < 0 &&
 	       !strcmp(why, "unknown duration unit (use ms, s, m, h or d)"), "5x: the unit is unknown");
 	tap_ok(parse_duration_ms("5", &v, &why) < 0 && !strcmp(why, "a duration needs a unit: ms, s, m, h or d"),
