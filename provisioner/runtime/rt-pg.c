@@ -419,6 +419,58 @@ int pg_standby_streaming(const char *sockdir, int port, const char *name)
 			  "WHERE application_name = $1 AND state = 'streaming'", 1, params);
 }
 
+uint64_t pg_lsn_parse(const char *s)
+{
+	unsigned long long hi, lo;
+	char tail;
+
+	if (!s || sscanf(s, "%llX/%llX%c", &hi, &lo, &tail) != 2)
+		return 0;
+	return (uint64_t)hi << 32 | (lo & 0xffffffffull);
+}
+
+/* Three columns of one row (lsn, xmax, anything) into pos; 0 or -1. */
+static int query_position(const char *sockdir, int port, const char *sql, int n,
+			  const char *const *params, struct pg_position *pos)
+{
+	PGconn *c = connect_socket(sockdir, port, "postgres", NULL);
+	PGresult *r;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 3) {
+		pos->lsn = pg_lsn_parse(PQgetvalue(r, 0, 0));
+		pos->xmax = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+		pos->streaming = !strcmp(PQgetvalue(r, 0, 2), "t");
+		ret = 0;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return ret;
+}
+
+int pg_primary_position(const char *sockdir, int port, const char *standby,
+			struct pg_position *pos)
+{
+	const char *params[] = { standby };
+
+	return query_position(sockdir, port,
+			      "SELECT pg_current_wal_lsn()::text, "
+			      "pg_snapshot_xmax(pg_current_snapshot())::text, "
+			      "EXISTS (SELECT 1 FROM pg_stat_replication "
+			      "WHERE application_name = $1 AND state = 'streaming')", 1, params, pos);
+}
+
+int pg_standby_position(const char *sockdir, int port, struct pg_position *pos)
+{
+	return query_position(sockdir, port,
+			      "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')::text, "
+			      "pg_snapshot_xmax(pg_current_snapshot())::text, pg_is_in_recovery()",
+			      0, NULL, pos);
+}
+
 int pg_in_recovery(const char *sockdir, int port)
 {
 	return query_bool(sockdir, port, "SELECT pg_is_in_recovery()", 0, NULL);

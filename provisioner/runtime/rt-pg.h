@@ -13,6 +13,7 @@
 #ifndef PROVISIONER_RT_PG_H
 #define PROVISIONER_RT_PG_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct strbuf;
@@ -85,6 +86,26 @@ int pg_ping(const char *host, int port, int timeout_s);
 
 /* Is the standby `name` streaming from the primary behind sockdir:port? 1, 0, -1. */
 int pg_standby_streaming(const char *sockdir, int port, const char *name);
+
+/*
+ * Where a server is: its WAL position (a primary's current one, a
+ * standby's replayed one) and the xmax of its snapshot (one past the
+ * latest transaction that ended there, which a standby advances as it
+ * replays), and for a primary whether the standby `name` is streaming.
+ */
+struct pg_position {
+	uint64_t lsn;
+	uint64_t xmax;
+	int streaming;
+};
+
+/* Of the primary behind sockdir:port (standby: the one to look for); 0 or -1. */
+int pg_primary_position(const char *sockdir, int port, const char *standby,
+			struct pg_position *pos);
+/* Of the standby behind sockdir:port; 0 or -1. */
+int pg_standby_position(const char *sockdir, int port, struct pg_position *pos);
+/* "16/B374D848" as a number; 0 when it is not one. */
+uint64_t pg_lsn_parse(const char *s);
 
 /* Is the server behind sockdir:port in recovery (a standby)? 1, 0, -1. */
 int pg_in_recovery(const char *sockdir, int port);

@@ -8,6 +8,14 @@
  * probes, bootstraps the primary and carries out promotions; it shares the
  * members' fields with the loop under `lock` and wakes it with an eventfd.
  *
+ * A primary is lost when a majority of observers has not reached it for
+ * `failover.after`: the host (the pg thread) and one thread in each of the
+ * other namespaces (the gateway's and the other regions'), which moves
+ * into its namespace with setns() and pings from there, so a partition
+ * that only clients see is seen. Before promoting, the replica's lag is
+ * measured (rt-state.h, struct rt_lag): a promotion that would lose more
+ * than `failover.rpo` waits for a person (`failover --accept-data-loss`).
+ *
  * Nothing a process leaves behind outlives it: each runs in a cgroup of
  * its own (as root, with cgroup2 mounted), or else in its own process
  * group, and when it exits whatever is left there (nginx's workers,
@@ -32,6 +40,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -53,6 +62,7 @@
 #define STABLE_MS 10000            /* healthy this long: the backoff starts again */
 #define STOP_GRACE_MS 1500
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
+#define REFUSED_SHOWN_MS 10000     /* a refused failover request is shown this long */
 
 struct check {
 	const struct rt_check *def;    /* NULL: no check */
@@ -82,13 +92,49 @@ struct proc {
 	int waiting_noted;             /* said that it waits for its last run to be gone */
 };
 
+enum { PROMOTE_NO, PROMOTE_WITHIN_RPO, PROMOTE_ACCEPT_LOSS };
+
+struct promotion {                        /* struct rt_promotion without allocations */
+	time_t time;
+	const char *from, *to;
+	char reason[200];
+	long long detected_ms, promoted_ms;
+	struct rt_lag lag;
+	int accepted;
+};
+
 struct datastore_rt {
 	const struct rt_datastore *def;   /* its plan, in sv->st */
 	struct proc *primary, *replica;   /* (L) current roles */
 	int bootstrapped;                 /* (L) */
-	int promote;                      /* (L) requested: manual failover */
+	int promote;                      /* (L) requested: PROMOTE_* */
 	int failovers;                    /* (L) */
-	char last_failover[160];          /* (L) */
+	struct promotion last;            /* (L) valid once failovers > 0 */
+	/* the replica's lag, from the pg thread's probes */
+	struct pg_position prim_pos, rep_pos;   /* last samples */
+	int have_prim_pos, have_rep_pos;
+	long long caught_up_at;           /* the replica last had every transaction */
+	struct rt_lag lag;                /* (L) */
+	/* a failover a person must decide on: attention_reason non-empty */
+	char attention_reason[400];       /* (L) */
+	time_t attention_since;           /* (L) */
+	long long attention_until;        /* a refused request's: shown this long; 0: until it answers */
+	struct rt_lag attention_loss;     /* (L) */
+	char degraded[200];               /* (L) why it has no working replica, or "" */
+};
+
+/*
+ * A thread inside a namespace that pings every PostgreSQL member from
+ * there. last_ok[i] is when it last reached process i (it starts at its
+ * own start: an observer that never saw a member counts it down only
+ * from then).
+ */
+struct observer {
+	struct sv *sv;
+	const char *ns, *region;          /* in sv->st */
+	pthread_t thread;
+	int started;
+	long long *last_ok;               /* (L) per process */
 };
 
 struct sv {
@@ -106,6 +152,8 @@ struct sv {
 	pthread_mutex_t lock;
 	volatile int quit;
 	int pg_changed;                /* (L) the pg thread saw a change: wake the loop */
+	struct observer *obs;          /* one per namespace other than the host's */
+	size_t nr_obs;
 	char **base_env;
 	char *cgroup;                  /* the environment's cgroup, or NULL */
 	const char *containment;       /* "cgroup" or "process-group" */
@@ -614,25 +662,90 @@ static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
 	strbuf_release(&err);
 }
 
+/* ---- the replica's lag ---- */
+
+/* Lag from the last samples: the primary's was taken before the replica's. */
+static struct rt_lag lag_of(const struct datastore_rt *d, long long now)
+{
+	struct rt_lag l = { 0 };
+
+	if (!d->have_prim_pos || !d->have_rep_pos)
+		return l;
+	l.streaming = d->prim_pos.streaming;
+	if (d->prim_pos.lsn > d->rep_pos.lsn)
+		l.bytes = (int64_t)(d->prim_pos.lsn - d->rep_pos.lsn);
+	if (d->prim_pos.xmax > d->rep_pos.xmax)
+		l.transactions = (int64_t)(d->prim_pos.xmax - d->rep_pos.xmax);
+	if (l.transactions)
+		l.ms = now - d->caught_up_at;
+	return l;
+}
+
+/*
+ * Sample where the primary is (only when the host reaches it: a frozen
+ * one would hold the probe for its connect timeout; its last sample then
+ * stands) and where the replica is, in that order, so that a replica
+ * holding the primary's horizon had every transaction ended by then.
+ */
+static void sample_lag(struct sv *sv, struct datastore_rt *d, struct proc *prim,
+		       struct proc *rep, int prim_answered)
+{
+	struct pg_position pos;
+	long long now = clock_ms();
+
+	if (prim && prim_answered &&
+	    pg_primary_position(prim->def->pg->sockdir, prim->def->pg->port,
+				rep ? rep->def->name : "", &pos) == 0) {
+		d->prim_pos = pos;
+		d->have_prim_pos = 1;
+	}
+	if (rep && rep->pid > 0 && rep->pg_ok &&
+	    pg_standby_position(rep->def->pg->sockdir, rep->def->pg->port, &pos) == 0) {
+		d->rep_pos = pos;
+		d->have_rep_pos = 1;
+	}
+	if (!d->caught_up_at || (d->have_prim_pos && d->have_rep_pos &&
+				 d->rep_pos.xmax >= d->prim_pos.xmax))
+		d->caught_up_at = now;
+	pthread_mutex_lock(&sv->lock);
+	d->lag = lag_of(d, now);
+	pthread_mutex_unlock(&sv->lock);
+}
+
+static void describe_lag(char *buf, size_t len, const struct rt_lag *l)
+{
+	snprintf(buf, len, "%lld transactions, %lld bytes of WAL, %lld ms behind",
+		 (long long)l->transactions, (long long)l->bytes, (long long)l->ms);
+}
+
+/* ---- failover ---- */
+
 /*
  * Fence the old primary (it must never take writes again: kill its
  * process group, and it is not restarted), then promote the replica.
+ * The replica's lag, as measured just before, is what was dropped.
  */
-static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
+static void failover(struct sv *sv, struct datastore_rt *d, const char *why,
+		     const struct rt_lag *lag, long long detected_ms, int accepted)
 {
 	struct proc *old = d->primary, *new = d->replica;
 	struct strbuf err = STRBUF_INIT;
 	long long t0 = clock_ms();
+	char l[160];
 
-	logf_("%s: failover: %s; fencing %s, promoting %s", d->def->name, why, old->def->name, new->def->name);
-	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->def->name, why,
-		 old->def->name, new->def->name);
+	describe_lag(l, sizeof(l), lag);
+	logf_("%s: failover: %s; replica lag %s; fencing %s, promoting %s", d->def->name, why, l,
+	      old->def->name, new->def->name);
+	rt_event(sv->envdir, "failover", "%s: %s; replica lag %s; fencing %s, promoting %s",
+		 d->def->name, why, l, old->def->name, new->def->name);
 	pthread_mutex_lock(&sv->lock);
 	old->fenced = 1;
 	sv->pg_changed = 1;
 	if (old->pid > 0)
 		kill(-old->pid, SIGKILL);
 	pthread_mutex_unlock(&sv->lock);
+	if (old->cgroup)
+		cgroup_kill(old->cgroup);
 	if (pg_promote(new->def->pg->sockdir, new->def->pg->port, &err) < 0) {
 		logf_("%s: %s", d->def->name, err.buf);
 		rt_event(sv->envdir, "failover-failed", "%s: %s", d->def->name, err.buf);
@@ -644,12 +757,185 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	sv->pg_changed = 1;
 	d->replica = NULL;
 	d->failovers++;
-	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
-		 new->def->name, clock_ms() - t0, why);
+	d->last = (struct promotion){ .time = time(NULL), .from = old->def->name,
+				      .to = new->def->name, .detected_ms = detected_ms,
+				      .promoted_ms = clock_ms() - t0, .lag = *lag,
+				      .accepted = accepted };
+	snprintf(d->last.reason, sizeof(d->last.reason), "%s", why);
+	d->attention_reason[0] = '\0';
+	d->have_prim_pos = d->have_rep_pos = 0;
+	d->lag = (struct rt_lag){ 0 };
+	snprintf(d->degraded, sizeof(d->degraded), "no replica since the failover: %s is fenced",
+		 old->def->name);
 	pthread_mutex_unlock(&sv->lock);
-	logf_("%s: %s is the primary (promoted in %lld ms)", d->def->name, new->def->name, clock_ms() - t0);
-	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->def->name, new->def->name);
+	logf_("%s: %s is the primary (promoted in %lld ms, %lld transactions dropped)",
+	      d->def->name, new->def->name, clock_ms() - t0, (long long)lag->transactions);
+	rt_event(sv->envdir, "promoted", "%s: %s is the primary; %lld transactions dropped%s",
+		 d->def->name, new->def->name, (long long)lag->transactions,
+		 accepted ? " (data loss accepted)" : "");
 	strbuf_release(&err);
+}
+
+/* Wait for a person: the reason and the estimate, in runtime.json and (once) the events. */
+static void needs_attention(struct sv *sv, struct datastore_rt *d, const char *why,
+			    const struct rt_lag *loss, int requested)
+{
+	int first;
+
+	pthread_mutex_lock(&sv->lock);
+	first = !d->attention_reason[0] || strcmp(d->attention_reason, why);
+	snprintf(d->attention_reason, sizeof(d->attention_reason), "%s", why);
+	if (first)
+		d->attention_since = time(NULL);
+	d->attention_loss = *loss;
+	d->attention_until = requested ? clock_ms() + REFUSED_SHOWN_MS : 0;
+	sv->pg_changed = 1;
+	pthread_mutex_unlock(&sv->lock);
+	if (first) {
+		logf_("%s: needs a person: %s", d->def->name, why);
+		rt_event(sv->envdir, "needs-attention", "%s: %s", d->def->name, why);
+	}
+}
+
+/*
+ * Promote if what it would lose is within failover.rpo (or a person
+ * accepted the loss); else say that a person must decide. The estimate is
+ * taken again now: the replica may have caught up since the last probe.
+ */
+static void try_failover(struct sv *sv, struct datastore_rt *d, const char *why,
+			 long long detected_ms, int accepted)
+{
+	struct proc *prim = d->primary, *rep = d->replica;
+	int64_t rpo = sv->st.failover.rpo_ms;
+	struct rt_lag loss;
+	struct strbuf msg = STRBUF_INIT;
+	char l[160], rpo_s[32];
+
+	sample_lag(sv, d, prim, rep, prim->pg_ok && !prim->pg_fails);
+	loss = lag_of(d, clock_ms());
+	if (!accepted && (!d->have_prim_pos || !d->have_rep_pos)) {
+		strbuf_addf(&msg, "%s, but %s's lag is unknown (its position was never read); "
+			    "'provisioner failover %s --accept-data-loss' promotes it anyway", why,
+			    rep->def->name, sv->name);
+		needs_attention(sv, d, msg.buf, &loss, !detected_ms);
+		strbuf_release(&msg);
+		return;
+	}
+	if (accepted || !loss.transactions || (rpo > 0 && loss.ms <= rpo)) {
+		failover(sv, d, why, &loss, detected_ms, accepted);
+		return;
+	}
+	describe_lag(l, sizeof(l), &loss);
+	snprintf(rpo_s, sizeof(rpo_s), "%lld ms", (long long)rpo);
+	strbuf_addf(&msg, "%s, but promoting %s would lose about %s (failover.rpo %s); "
+		    "'provisioner failover %s --accept-data-loss' promotes it anyway", why,
+		    rep->def->name, l, rpo ? rpo_s : "0: no loss", sv->name);
+	needs_attention(sv, d, msg.buf, &loss, !detected_ms);
+	strbuf_release(&msg);
+}
+
+/* ---- observers ---- */
+
+static void *observer_main(void *arg)
+{
+	struct observer *o = arg;
+	struct sv *sv = o->sv;
+	char *path = xasprintf("/run/netns/%s", o->ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	/* a network namespace is per thread: only this one moves */
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		logf_("observer in %s: cannot enter it: %s", o->ns, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	free(path);
+	while (!sv->quit) {
+		for (size_t i = 0; i < sv->nr && !sv->quit; i++) {
+			struct proc *p = &sv->procs[i];
+			int alive;
+
+			pthread_mutex_lock(&sv->lock);
+			alive = p->def->pg && p->pid > 0 && !p->fenced;
+			pthread_mutex_unlock(&sv->lock);
+			if (alive && pg_ping(p->def->pg->host, p->def->pg->port, 1)) {
+				pthread_mutex_lock(&sv->lock);
+				o->last_ok[i] = clock_ms();
+				pthread_mutex_unlock(&sv->lock);
+			}
+		}
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/* An observer in every namespace: the gateway's and each region's. */
+static void start_observers(struct sv *sv)
+{
+	long long now = clock_ms();
+
+	sv->nr_obs = sv->st.net.nr_ns;
+	sv->obs = xcalloc(sv->nr_obs + 1, sizeof(*sv->obs));
+	for (size_t i = 0; i < sv->nr_obs; i++) {
+		struct observer *o = &sv->obs[i];
+
+		o->sv = sv;
+		o->ns = sv->st.net.ns[i].name;
+		o->region = sv->st.net.ns[i].region ? sv->st.net.ns[i].region : "";
+		o->last_ok = xcalloc(sv->nr + 1, sizeof(*o->last_ok));
+		for (size_t k = 0; k < sv->nr; k++)
+			o->last_ok[k] = now;
+		o->started = pthread_create(&o->thread, NULL, observer_main, o) == 0;
+	}
+}
+
+static void stop_observers(struct sv *sv)
+{
+	for (size_t i = 0; i < sv->nr_obs; i++) {
+		if (sv->obs[i].started)
+			pthread_join(sv->obs[i].thread, NULL);
+		free(sv->obs[i].last_ok);
+	}
+	free(sv->obs);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * How long a majority of p's observers has not reached it: the host and
+ * every namespace outside p's region (its own region's view says nothing
+ * about what clients see). *down: how many have not reached it within
+ * `after`; *n: how many observe.
+ */
+static long long unreachable_ms(struct sv *sv, struct proc *p, long long after, int *down,
+				int *n)
+{
+	long long *seen = xcalloc(sv->nr_obs + 2, sizeof(*seen)), now = clock_ms(), ms;
+	size_t idx = (size_t)(p - sv->procs);
+	int k = 0;
+
+	pthread_mutex_lock(&sv->lock);
+	seen[k++] = p->pg_last_ok;
+	for (size_t i = 0; i < sv->nr_obs; i++)
+		if (sv->obs[i].started && strcmp(sv->obs[i].region, p->def->region))
+			seen[k++] = sv->obs[i].last_ok[idx];
+	pthread_mutex_unlock(&sv->lock);
+	qsort(seen, (size_t)k, sizeof(*seen), cmp_desc);
+	*n = k;
+	*down = 0;
+	for (int i = 0; i < k; i++)
+		*down += now - seen[i] >= after;
+	ms = now - seen[k / 2];   /* the majority's: k/2 + 1 of them saw it no later */
+	free(seen);
+	return ms;
 }
 
 /*
@@ -668,18 +954,17 @@ static int probe_ok(struct proc *p, int answered)
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
-	long long now = clock_ms();
-	int promote, ok;
+	long long now = clock_ms(), gone;
+	int promote, ok, answered = 0, down, n;
 
 	pthread_mutex_lock(&sv->lock);
 	prim = d->primary;
 	rep = d->replica;
 	promote = d->promote;
-	d->promote = 0;
+	d->promote = PROMOTE_NO;
 	pthread_mutex_unlock(&sv->lock);
 	if (prim) {
-		int answered = prim->pid > 0 && pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
-
+		answered = prim->pid > 0 && pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
 		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
 		sv->pg_changed |= prim->pg_ok != ok;
@@ -691,31 +976,43 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 			bootstrap(sv, d, prim);
 	}
 	if (rep) {
-		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->def->pg->host, rep->def->pg->port, 1));
-		int streaming = ok && prim && prim->pg_ok &&
-				pg_standby_streaming(prim->def->pg->sockdir, prim->def->pg->port, rep->def->name) == 1;
-
 		int ready;
 
+		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->def->pg->host, rep->def->pg->port, 1));
+		pthread_mutex_lock(&sv->lock);
+		rep->pg_ok = ok;
+		pthread_mutex_unlock(&sv->lock);
+		sample_lag(sv, d, prim, rep, answered);
 		pthread_mutex_lock(&sv->lock);
 		/* once streaming, a replica stays ready while its primary is away */
-		ready = streaming || (ok && rep->pg_ready);
-		sv->pg_changed |= rep->pg_ok != ok || rep->pg_ready != ready;
-		rep->pg_ok = ok;
+		ready = (ok && answered && d->lag.streaming) || (ok && rep->pg_ready);
+		if (answered && !d->lag.streaming)
+			ready = 0;
+		sv->pg_changed |= rep->pg_ready != ready;
 		rep->pg_ready = ready;
 		pthread_mutex_unlock(&sv->lock);
 	}
 	if (!prim || !rep || !rep->pg_ok || sv->stopping)
 		return;
-	if (promote)
-		failover(sv, d, "requested");
-	else if (sv->st.failover.automatic && prim->pg_fails && d->bootstrapped &&
-		 now - prim->pg_last_ok >= sv->st.failover.after_ms) {
-		char why[96];
+	gone = unreachable_ms(sv, prim, sv->st.failover.after_ms, &down, &n);
+	if (promote) {
+		try_failover(sv, d, "failover requested", 0, promote == PROMOTE_ACCEPT_LOSS);
+	} else if (sv->st.failover.automatic && d->bootstrapped && gone >= sv->st.failover.after_ms) {
+		char why[160];
 
-		snprintf(why, sizeof(why), "%s unreachable for %lld ms (threshold %lld ms)",
-			 prim->def->name, now - prim->pg_last_ok, (long long)sv->st.failover.after_ms);
-		failover(sv, d, why);
+		snprintf(why, sizeof(why), "%s unreachable for %lld ms by %d of %d observers "
+			 "(threshold %lld ms)", prim->def->name, gone, down, n,
+			 (long long)sv->st.failover.after_ms);
+		try_failover(sv, d, why, gone, 0);
+	} else if (d->attention_reason[0] && gone < sv->st.failover.after_ms &&
+		   (!d->attention_until || now >= d->attention_until)) {
+		pthread_mutex_lock(&sv->lock);
+		d->attention_reason[0] = '\0';
+		sv->pg_changed = 1;
+		pthread_mutex_unlock(&sv->lock);
+		logf_("%s: %s answers again: no failover needed", d->def->name, prim->def->name);
+		rt_event(sv->envdir, "attention-cleared", "%s: %s answers again", d->def->name,
+			 prim->def->name);
 	}
 }
 
@@ -755,6 +1052,21 @@ static char *pg_reason(struct sv *sv, struct proc *p)
 	return xstrdup(p->pg_ready ? "" : "not streaming from the primary");
 }
 
+static struct rt_promotion *promotion_doc(const struct promotion *p)
+{
+	struct rt_promotion *r = xcalloc(1, sizeof(*r));
+
+	r->time = (int64_t)p->time;
+	r->from = xstrdup(p->from);
+	r->to = xstrdup(p->to);
+	r->reason = xstrdup(p->reason);
+	r->detected_ms = p->detected_ms;
+	r->promoted_ms = p->promoted_ms;
+	r->lag = p->lag;
+	r->accepted_data_loss = p->accepted;
+	return r;
+}
+
 /* What runtime.json says and the socket answers: the processes and datastores now. */
 static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 {
@@ -785,8 +1097,21 @@ static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 		n->primary = d->primary ? xstrdup(d->primary->def->name) : NULL;
 		n->replica = d->replica ? xstrdup(d->replica->def->name) : NULL;
 		n->failovers = d->failovers;
-		n->last_failover = xstrdup(d->last_failover);
+		if (d->failovers)
+			n->last_failover = promotion_doc(&d->last);
 		n->bootstrapped = d->bootstrapped;
+		n->lag = d->lag;
+		if (d->replica && d->have_rep_pos)
+			n->replay_lsn = xasprintf("%X/%X", (unsigned)(d->rep_pos.lsn >> 32),
+						  (unsigned)d->rep_pos.lsn);
+		if (d->attention_reason[0]) {
+			n->attention = xcalloc(1, sizeof(*n->attention));
+			n->attention->reason = xstrdup(d->attention_reason);
+			n->attention->since = (int64_t)d->attention_since;
+			n->attention->loss = d->attention_loss;
+		}
+		if (d->degraded[0])
+			n->degraded = xstrdup(d->degraded);
 	}
 	pthread_mutex_unlock(&sv->lock);
 	rt->supervisor.pid = (int)getpid();
@@ -825,6 +1150,25 @@ static void begin_stop(struct sv *sv)
 	sv->dirty = 1;
 }
 
+/* "failover DS" (within failover.rpo) or "failover DS accept-data-loss": the pg thread does it. */
+static void request_failover(struct sv *sv, char *arg, struct strbuf *out)
+{
+	char *how = strchr(arg, ' ');
+	struct datastore_rt *d;
+
+	if (how)
+		*how++ = '\0';
+	d = find_ds(sv, arg);
+	if (!d || (how && strcmp(how, "accept-data-loss"))) {
+		strbuf_addf(out, "error: cannot fail over '%s'", arg);
+		return;
+	}
+	pthread_mutex_lock(&sv->lock);
+	d->promote = how ? PROMOTE_ACCEPT_LOSS : PROMOTE_WITHIN_RPO;
+	pthread_mutex_unlock(&sv->lock);
+	strbuf_addf(out, "failover of %s requested", arg);
+}
+
 static void control(struct sv *sv)
 {
 	int fd = accept4(sv->ctlfd, NULL, NULL, SOCK_CLOEXEC);
@@ -861,11 +1205,8 @@ static void control(struct sv *sv)
 	} else if (!strcmp(buf, "restart") && arg && find_proc(sv, arg)) {
 		kill_proc(sv, find_proc(sv, arg), SIGKILL);
 		strbuf_addf(&out, "restarting %s", arg);
-	} else if (!strcmp(buf, "failover") && arg && find_ds(sv, arg)) {
-		pthread_mutex_lock(&sv->lock);
-		find_ds(sv, arg)->promote = 1;
-		pthread_mutex_unlock(&sv->lock);
-		strbuf_addf(&out, "failover of %s requested", arg);
+	} else if (!strcmp(buf, "failover") && arg) {
+		request_failover(sv, arg, &out);
 	} else {
 		strbuf_addf(&out, "error: unknown request '%s'", buf);
 	}
@@ -1169,9 +1510,12 @@ int supervisor_main(const char *state, const char *name)
 	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
 	save_runtime(&sv);
 	pthread_create(&sv.pg_thread, NULL, pg_main, &sv);
+	if (sv.nr_ds)
+		start_observers(&sv);
 	loop(&sv);
 	sv.quit = 1;
 	pthread_join(sv.pg_thread, NULL);
+	stop_observers(&sv);
 	save_runtime(&sv);
 	rt_event(sv.envdir, "supervisor", "stopped");
 	logf_("stopped");

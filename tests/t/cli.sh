@@ -309,7 +309,7 @@ json.dump({'format': 'provisioner-runtime/1', 'version': 1, 'supervisor': {'pid'
 	runtime yes
 	"$P" status observatory-waiting --wait --timeout 5s -o json >"$TEST_DIR/wait.out" 2>"$TEST_DIR/err"; rc=$?
 	is "$rc:$(python3 -c "import json; d = json.load(open('$TEST_DIR/wait.out')); print(d['state'], d['format'])")" \
-		"0:running provisioner-status/1" "status --wait: healthy exits 0 (and -o json says its format)"
+		"0:running provisioner-status/2" "status --wait: healthy exits 0 (and -o json says its format)"
 	"$P" status --wait >/dev/null 2>&1; is $? 2 "status --wait without ENV is a usage error"
 	"$P" status observatory-waiting --timeout 5s >/dev/null 2>&1; is $? 2 "status --timeout without --wait is a usage error"
 	kill $sv 2>/dev/null; wait $sv 2>/dev/null

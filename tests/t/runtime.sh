@@ -65,7 +65,7 @@ is "$(json "$OUT/status.json" 'all(r["healthy"] for r in d["services"]["api"]["r
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["primary"]["name"]')" "db-primary" "db's primary is db-primary"
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["replicas"][0]["healthy"]')" "True" "the replica is streaming"
 envdir=$(json "$OUT/status.json" 'd["dir"]')
-is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/1" "status -o json says what it is"
+is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/2" "status -o json says what it is"
 ok "up said how far from healthy it was, a line each time off a terminal" \
 	grep -qE '^up [0-9.]+ s: waiting: [0-9]+/[0-9]+ healthy' "$OUT/up.json"
 "$PROVISIONER" status rt-main --wait --timeout 30s >"$OUT/wait.out" 2>&1
