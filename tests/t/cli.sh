@@ -45,6 +45,7 @@ provisioner status
 provisioner list
 provisioner logs
 provisioner down
+provisioner failover
 provisioner gc
 provisioner supervise hidden
 provisioner help
@@ -115,7 +116,7 @@ is "$rc:$(grep -c "SHELL 'fish': expected bash or zsh" "$TEST_DIR/err")" "2:1" "
 ok "and suggests the nearest" grep -q "did you mean 'bash'" "$TEST_DIR/err"
 
 # -o is the output format and -t the timeout in every command that has them
-for cmd in render check validate name show up status list logs down gc; do
+for cmd in render check validate name show up status list logs down failover gc; do
 	"$P" $cmd --help >"$TEST_DIR/help"
 	o=$(grep -E '^  -o, ' "$TEST_DIR/help" | grep -vc -- '--output FORMAT')
 	t=$(grep -E '^  -t, ' "$TEST_DIR/help" | grep -vc -- '--timeout DUR')
@@ -295,7 +296,7 @@ import json; d = json.load(open('$plan')); d['state'] = 'running'; json.dump(d, 
 		python3 -c "
 import json, sys
 start = int(open('/proc/$sv/stat').read().rsplit(')', 1)[1].split()[19])
-json.dump({'format': 'provisioner-runtime/1', 'version': 1, 'supervisor': {'pid': $sv, 'start_time': start},
+json.dump({'format': 'provisioner-runtime/2', 'version': 2, 'supervisor': {'pid': $sv, 'start_time': start},
            'healthy': sys.argv[1] == 'yes', 'processes': {'db-primary': {'pid': 0, 'state': 'waiting'}}},
           open('$w/runtime.json', 'w'))" "$1"
 	}
