@@ -70,9 +70,10 @@ static const struct rt_datastore_now *pick(const struct rt_status *s)
 
 static void print_promotion(const char *ds, const struct rt_promotion *p)
 {
-	printf("%s: %s is the primary (promoted in %lld ms); %lld transactions dropped "
-	       "(%lld bytes of WAL, %lld ms behind)%s\n", ds, p->to, (long long)p->promoted_ms,
-	       (long long)p->lag.transactions, (long long)p->lag.bytes, (long long)p->lag.ms,
+	printf("%s: %s is the primary (promoted in %lld ms); %lld writes dropped "
+	       "(%lld transactions, %lld bytes of WAL, %lld ms behind)%s\n", ds, p->to,
+	       (long long)p->promoted_ms, (long long)p->lag.writes, (long long)p->lag.transactions,
+	       (long long)p->lag.bytes, (long long)p->lag.ms,
 	       p->accepted_data_loss ? ", loss accepted" : "");
 }
 
@@ -153,6 +154,12 @@ static enum cli_result cmd_failover_exec(struct cli_ctx *ctx)
 	}
 	if (!d->replica) {
 		error("%s: no replica to promote", d->name);
+		goto out;
+	}
+	if (!accept_loss && d->attention) {
+		/* the supervisor already found the loss beyond failover.rpo: asking again cannot help */
+		error("%s: not promoted: %s", d->name, d->attention->reason);
+		res = CLI_NEEDS_PERSON;
 		goto out;
 	}
 	ds = xstrdup(d->name);

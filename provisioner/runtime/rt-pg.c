@@ -348,6 +348,7 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 {
 	PGconn *c = connect_socket(sockdir, port, "postgres", err);
 	const char *params[] = { database };
+	struct strbuf ignored = STRBUF_INIT;
 	char *exists = NULL, *db = NULL, *owner = NULL;
 	int ret = -1;
 
@@ -358,6 +359,9 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 	    ensure_role(c, user, "LOGIN", password, err) < 0 ||
 	    ensure_role(c, PG_REPL_USER, "LOGIN REPLICATION", repl_password, err) < 0)
 		goto out;
+	/* without it (contrib not installed) the lag is counted in transactions only */
+	exec_sql(c, "CREATE EXTENSION IF NOT EXISTS pg_walinspect", &ignored);
+	strbuf_release(&ignored);
 	exists = query_value(c, "SELECT count(*) FROM pg_database WHERE datname = $1", 1, params);
 	if (!exists) {
 		strbuf_addf(err, "PostgreSQL: %s", PQerrorMessage(c));
@@ -469,6 +473,36 @@ int pg_standby_position(const char *sockdir, int port, struct pg_position *pos)
 			      "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')::text, "
 			      "pg_snapshot_xmax(pg_current_snapshot())::text, pg_is_in_recovery()",
 			      0, NULL, pos);
+}
+
+int pg_writes_since(const char *sockdir, int port, uint64_t from, int64_t *writes)
+{
+	PGconn *c = connect_socket(sockdir, port, "postgres", NULL);
+	char lsn[40];
+	const char *params[] = { lsn };
+	struct strbuf err = STRBUF_INIT;
+	char *v = NULL;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	snprintf(lsn, sizeof(lsn), "%X/%X", (unsigned)(from >> 32), (unsigned)from);
+	/* a long lag is a long scan: better no count than a stuck probe */
+	if (exec_sql(c, "SET statement_timeout = '1s'", &err) == 0)
+		v = query_value(c,
+			"SELECT count(*) FROM pg_get_wal_records_info($1::pg_lsn, "
+			"pg_current_wal_flush_lsn()) WHERE resource_manager = 'Heap' "
+			"AND record_type ~ '^(HOT_)?(INSERT|UPDATE|DELETE)' "
+			"AND substring(block_ref FROM 'rel [0-9]+/[0-9]+/([0-9]+)')::bigint >= 16384",
+			1, params);
+	if (v) {
+		*writes = strtoll(v, NULL, 10);
+		ret = 0;
+	}
+	free(v);
+	strbuf_release(&err);
+	PQfinish(c);
+	return ret;
 }
 
 int pg_in_recovery(const char *sockdir, int port)

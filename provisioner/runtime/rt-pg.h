@@ -74,7 +74,8 @@ int pg_write_passfile(const char *path, const char *password, const struct pg_ow
 char **pg_argv(const struct pg_instance *pi);
 
 /*
- * Roles and database, through the primary's socket as the superuser;
+ * Roles and database (and pg_walinspect in "postgres", for
+ * pg_writes_since), through the primary's socket as the superuser;
  * idempotent. Passwords are sent as SCRAM verifiers made on our side,
  * so the server never sees (or logs) them in clear.
  */
@@ -104,6 +105,15 @@ int pg_primary_position(const char *sockdir, int port, const char *standby,
 			struct pg_position *pos);
 /* Of the standby behind sockdir:port; 0 or -1. */
 int pg_standby_position(const char *sockdir, int port, struct pg_position *pos);
+/*
+ * How many rows were written (heap inserts, updates, deletes of relations
+ * made by users, not the catalogs: what clients wrote, not autovacuum's
+ * or ANALYZE's bookkeeping) in the WAL of the primary behind sockdir:port
+ * from `from` to its flushed end, read with pg_walinspect (made by
+ * pg_bootstrap). 0, or -1 when it cannot tell (no extension, a scan
+ * longer than 1 s).
+ */
+int pg_writes_since(const char *sockdir, int port, uint64_t from, int64_t *writes);
 /* "16/B374D848" as a number; 0 when it is not one. */
 uint64_t pg_lsn_parse(const char *s);
 

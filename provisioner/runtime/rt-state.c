@@ -284,6 +284,7 @@ static const struct yd_field lag_fields[] = {
 	F(struct rt_lag, bytes, "bytes", YD_INT),
 	F(struct rt_lag, ms, "ms", YD_INT),
 	F(struct rt_lag, transactions, "transactions", YD_INT),
+	F(struct rt_lag, writes, "writes", YD_INT),
 	F(struct rt_lag, streaming, "streaming", YD_BOOL),
 };
 static const struct yd_schema lag_schema = {

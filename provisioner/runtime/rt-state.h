@@ -211,8 +211,15 @@ struct rt_proc_now {
  */
 struct rt_lag {
 	int64_t bytes;           /* of WAL not replayed */
-	int64_t ms;              /* since the replica last had every transaction; 0: it has */
-	int64_t transactions;    /* ended on the primary, not on the replica: the writes at risk */
+	int64_t ms;              /* since the replica last had every write; 0: it has */
+	int64_t transactions;    /* ended on the primary, not on the replica */
+	/*
+	 * rows clients wrote that the replica lacks: user relations' heap
+	 * records in the WAL between the two (pg_walinspect), else the
+	 * transactions; what a promotion drops, and what failover.rpo 0 needs
+	 * to be 0
+	 */
+	int64_t writes;
 	int streaming;           /* the primary last listed it as streaming */
 };
 
@@ -223,7 +230,7 @@ struct rt_promotion {
 	char *reason;            /* "db-primary unreachable for 5012 ms by 2 of 3 observers" */
 	int64_t detected_ms;     /* how long the primary had been unreachable (0: requested) */
 	int64_t promoted_ms;     /* fence and promote */
-	struct rt_lag lag;       /* the replica's lag then: lag.transactions were dropped */
+	struct rt_lag lag;       /* the replica's lag then: lag.writes were dropped */
 	int accepted_data_loss;  /* a person accepted the loss (`failover --accept-data-loss`) */
 };
 

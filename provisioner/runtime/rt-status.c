@@ -208,9 +208,9 @@ static json_t *lag_json(const struct rt_lag *l)
 
 	if (!l)
 		l = &none;
-	return json_pack("{s:I, s:I, s:I, s:b}", "bytes", (json_int_t)l->bytes,
+	return json_pack("{s:I, s:I, s:I, s:I, s:b}", "bytes", (json_int_t)l->bytes,
 			 "ms", (json_int_t)l->ms, "transactions", (json_int_t)l->transactions,
-			 "streaming", l->streaming);
+			 "writes", (json_int_t)l->writes, "streaming", l->streaming);
 }
 
 static json_t *promotion_json(const struct rt_promotion *p)
@@ -376,14 +376,14 @@ static void print_datastore(FILE *f, const struct rt_status *s, const struct rt_
 			print_member(f, s, m, "replica");
 	}
 	if (now && now->last_failover)
-		fprintf(f, "    last failover: %s promoted in %lld ms (%s); %lld transactions "
+		fprintf(f, "    last failover: %s promoted in %lld ms (%s); %lld writes "
 			"dropped%s\n", now->last_failover->to,
 			(long long)now->last_failover->promoted_ms, now->last_failover->reason,
-			(long long)now->last_failover->lag.transactions,
+			(long long)now->last_failover->lag.writes,
 			now->last_failover->accepted_data_loss ? ", accepted by a person" : "");
 	if (now && now->replica && s->alive)
-		fprintf(f, "    replica lag: %lld transactions, %lld bytes, %lld ms%s\n",
-			(long long)now->lag.transactions, (long long)now->lag.bytes,
+		fprintf(f, "    replica lag: %lld writes, %lld transactions, %lld bytes, %lld ms%s\n",
+			(long long)now->lag.writes, (long long)now->lag.transactions, (long long)now->lag.bytes,
 			(long long)now->lag.ms, now->lag.streaming ? "" : " (not streaming)");
 	if (now && now->attention && s->alive)
 		fprintf(f, "    needs attention: %s\n", now->attention->reason);

@@ -113,7 +113,10 @@ struct datastore_rt {
 	/* the replica's lag, from the pg thread's probes */
 	struct pg_position prim_pos, rep_pos;   /* last samples */
 	int have_prim_pos, have_rep_pos;
-	long long caught_up_at;           /* the replica last had every transaction */
+	long long prim_pos_at;            /* when the primary's was taken */
+	long long caught_up_at;           /* the replica last had every write */
+	int64_t writes;                   /* rows it lacks, from the WAL, if writes_known */
+	int writes_known;
 	struct rt_lag lag;                /* (L) */
 	/* a failover a person must decide on: attention_reason non-empty */
 	char attention_reason[400];       /* (L) */
@@ -676,7 +679,8 @@ static struct rt_lag lag_of(const struct datastore_rt *d, long long now)
 		l.bytes = (int64_t)(d->prim_pos.lsn - d->rep_pos.lsn);
 	if (d->prim_pos.xmax > d->rep_pos.xmax)
 		l.transactions = (int64_t)(d->prim_pos.xmax - d->rep_pos.xmax);
-	if (l.transactions)
+	l.writes = d->writes_known ? d->writes : l.transactions;
+	if (l.writes)
 		l.ms = now - d->caught_up_at;
 	return l;
 }
@@ -697,6 +701,7 @@ static void sample_lag(struct sv *sv, struct datastore_rt *d, struct proc *prim,
 	    pg_primary_position(prim->def->pg->sockdir, prim->def->pg->port,
 				rep ? rep->def->name : "", &pos) == 0) {
 		d->prim_pos = pos;
+		d->prim_pos_at = now;
 		d->have_prim_pos = 1;
 	}
 	if (rep && rep->pid > 0 && rep->pg_ok &&
@@ -704,8 +709,20 @@ static void sample_lag(struct sv *sv, struct datastore_rt *d, struct proc *prim,
 		d->rep_pos = pos;
 		d->have_rep_pos = 1;
 	}
-	if (!d->caught_up_at || (d->have_prim_pos && d->have_rep_pos &&
-				 d->rep_pos.xmax >= d->prim_pos.xmax))
+	/* what the replica lacks: rows of user tables, if the WAL can say (not ANALYZE's) */
+	if (d->have_prim_pos && d->have_rep_pos && (d->rep_pos.xmax >= d->prim_pos.xmax ||
+						    d->rep_pos.lsn >= d->prim_pos.lsn)) {
+		d->writes = 0;
+		d->writes_known = 1;
+	} else if (prim && prim_answered && d->have_rep_pos) {
+		int64_t w;
+
+		d->writes_known = pg_writes_since(prim->def->pg->sockdir, prim->def->pg->port,
+						  d->rep_pos.lsn, &w) == 0;
+		d->writes = d->writes_known ? w : 0;
+	}
+	if (!d->caught_up_at || (d->writes_known && !d->writes) ||
+	    (d->have_prim_pos && d->have_rep_pos && d->rep_pos.xmax >= d->prim_pos.xmax))
 		d->caught_up_at = now;
 	pthread_mutex_lock(&sv->lock);
 	d->lag = lag_of(d, now);
@@ -714,8 +731,9 @@ static void sample_lag(struct sv *sv, struct datastore_rt *d, struct proc *prim,
 
 static void describe_lag(char *buf, size_t len, const struct rt_lag *l)
 {
-	snprintf(buf, len, "%lld transactions, %lld bytes of WAL, %lld ms behind",
-		 (long long)l->transactions, (long long)l->bytes, (long long)l->ms);
+	snprintf(buf, len, "%lld writes (%lld transactions, %lld bytes of WAL, %lld ms behind)",
+		 (long long)l->writes, (long long)l->transactions, (long long)l->bytes,
+		 (long long)l->ms);
 }
 
 /* ---- failover ---- */
@@ -763,15 +781,15 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why,
 				      .accepted = accepted };
 	snprintf(d->last.reason, sizeof(d->last.reason), "%s", why);
 	d->attention_reason[0] = '\0';
-	d->have_prim_pos = d->have_rep_pos = 0;
+	d->have_prim_pos = d->have_rep_pos = d->writes_known = 0;
 	d->lag = (struct rt_lag){ 0 };
 	snprintf(d->degraded, sizeof(d->degraded), "no replica since the failover: %s is fenced",
 		 old->def->name);
 	pthread_mutex_unlock(&sv->lock);
-	logf_("%s: %s is the primary (promoted in %lld ms, %lld transactions dropped)",
-	      d->def->name, new->def->name, clock_ms() - t0, (long long)lag->transactions);
-	rt_event(sv->envdir, "promoted", "%s: %s is the primary; %lld transactions dropped%s",
-		 d->def->name, new->def->name, (long long)lag->transactions,
+	logf_("%s: %s is the primary (promoted in %lld ms, %lld writes dropped)",
+	      d->def->name, new->def->name, clock_ms() - t0, (long long)lag->writes);
+	rt_event(sv->envdir, "promoted", "%s: %s is the primary; %lld writes dropped%s",
+		 d->def->name, new->def->name, (long long)lag->writes,
 		 accepted ? " (data loss accepted)" : "");
 	strbuf_release(&err);
 }
@@ -783,7 +801,7 @@ static void needs_attention(struct sv *sv, struct datastore_rt *d, const char *w
 	int first;
 
 	pthread_mutex_lock(&sv->lock);
-	first = !d->attention_reason[0] || strcmp(d->attention_reason, why);
+	first = !d->attention_reason[0];
 	snprintf(d->attention_reason, sizeof(d->attention_reason), "%s", why);
 	if (first)
 		d->attention_since = time(NULL);
@@ -821,15 +839,16 @@ static void try_failover(struct sv *sv, struct datastore_rt *d, const char *why,
 		strbuf_release(&msg);
 		return;
 	}
-	if (accepted || !loss.transactions || (rpo > 0 && loss.ms <= rpo)) {
+	if (accepted || !loss.writes || (rpo > 0 && loss.ms <= rpo)) {
 		failover(sv, d, why, &loss, detected_ms, accepted);
 		return;
 	}
 	describe_lag(l, sizeof(l), &loss);
 	snprintf(rpo_s, sizeof(rpo_s), "%lld ms", (long long)rpo);
-	strbuf_addf(&msg, "%s, but promoting %s would lose about %s (failover.rpo %s); "
-		    "'provisioner failover %s --accept-data-loss' promotes it anyway", why,
-		    rep->def->name, l, rpo ? rpo_s : "0: no loss", sv->name);
+	strbuf_addf(&msg, "%s, but promoting %s would lose at least %s (failover.rpo %s; "
+		    "the primary was last read %lld ms ago); 'provisioner failover %s "
+		    "--accept-data-loss' promotes it anyway", why, rep->def->name, l,
+		    rpo ? rpo_s : "0: no loss", clock_ms() - d->prim_pos_at, sv->name);
 	needs_attention(sv, d, msg.buf, &loss, !detected_ms);
 	strbuf_release(&msg);
 }

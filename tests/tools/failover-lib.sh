@@ -42,6 +42,7 @@ fo_facts() {
 	FO_SOCK_PRIM=$(fo_json "$st" '[p["pg"]["sockdir"] for p in d["processes"] if p["name"]=="db-primary"][0]')
 	FO_SOCK_REP=$(fo_json "$st" '[p["pg"]["sockdir"] for p in d["processes"] if p["name"]=="db-replica"][0]')
 	FO_PRIM_PID=$(fo_json "$s" 'd["datastores"]["db"]["primary"]["pid"]')
+	FO_CGROUP=$(fo_json "$s" 'd["supervisor"]["cgroup"] or ""')
 	FO_NAME=$1
 }
 
@@ -64,11 +65,21 @@ fo_partition() {
 	nft add rule bridge "$FO_TABLE" forward ip saddr "$FO_PRIM_ADDR" drop
 	nft add rule bridge "$FO_TABLE" forward ip daddr "$FO_PRIM_ADDR" drop
 }
-fo_freeze() { FO_FROZEN=$FO_PRIM_PID; kill -STOP -- "-$FO_PRIM_PID"; }
+# Every process of the primary: PostgreSQL's backends are session leaders of
+# their own, so stopping the postmaster's group would leave them taking writes.
+fo_freeze() {
+	local cg=$FO_CGROUP/db-primary
+	if [ -n "$FO_CGROUP" ] && [ -f "$cg/cgroup.procs" ]; then
+		FO_FROZEN=$(cat "$cg/cgroup.procs" | tr '\n' ' ')
+	else
+		FO_FROZEN="$FO_PRIM_PID $(pgrep -P "$FO_PRIM_PID" | tr '\n' ' ')"
+	fi
+	kill -STOP $FO_FROZEN
+}
 fo_link_down() { FO_LINK=$FO_PRIM_VETH; ip link set "$FO_PRIM_VETH" down; }
 fo_heal() {
 	[ -n "${FO_TABLE:-}" ] && nft flush chain bridge "$FO_TABLE" forward 2>/dev/null
-	[ -n "${FO_FROZEN:-}" ] && kill -CONT -- "-$FO_FROZEN" 2>/dev/null
+	[ -n "${FO_FROZEN:-}" ] && kill -CONT $FO_FROZEN 2>/dev/null
 	[ -n "${FO_LINK:-}" ] && ip link set "$FO_LINK" up 2>/dev/null
 	FO_FROZEN= FO_LINK=
 	return 0
