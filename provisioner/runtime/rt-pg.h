@@ -85,8 +85,6 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 /* 1 the server accepts connections, 0 it does not (yet), at host:port or a socket dir. */
 int pg_ping(const char *host, int port, int timeout_s);
 
-/* Is the standby `name` streaming from the primary behind sockdir:port? 1, 0, -1. */
-int pg_standby_streaming(const char *sockdir, int port, const char *name);
 
 /*
  * Where a server is: its WAL position (a primary's current one, a
@@ -116,6 +114,26 @@ int pg_standby_position(const char *sockdir, int port, struct pg_position *pos);
 int pg_writes_since(const char *sockdir, int port, uint64_t from, int64_t *writes);
 /* "16/B374D848" as a number; 0 when it is not one. */
 uint64_t pg_lsn_parse(const char *s);
+
+/*
+ * An old primary made a standby of the new one (re-protection after a
+ * failover): its data directory rewound with pg_rewind from the new
+ * primary (as the superuser, through its socket), else removed and copied
+ * again with pg_basebackup (backup_conninfo: a replication connection);
+ * then standby.signal and primary_conninfo = conninfo. The programs run as
+ * owner (who owns the data directory); their output is in
+ * "<datadir>.rewind.log" and "<datadir>.basebackup.log". *how: which one
+ * made it.
+ */
+struct pg_rebuild {
+	const char *bindir, *datadir;
+	const char *source_sockdir;
+	int source_port;
+	const char *backup_conninfo;
+	const char *conninfo;
+	const struct pg_owner *owner;
+};
+int pg_rebuild_standby(const struct pg_rebuild *r, const char **how, struct strbuf *err);
 
 /* Is the server behind sockdir:port in recovery (a standby)? 1, 0, -1. */
 int pg_in_recovery(const char *sockdir, int port);

@@ -15,6 +15,10 @@
  * that only clients see is seen. Before promoting, the replica's lag is
  * measured (rt-state.h, struct rt_lag): a promotion that would lose more
  * than `failover.rpo` waits for a person (`failover --accept-data-loss`).
+ * Once the old primary's region is reachable again, the pg thread rebuilds
+ * it as a replica of the new one (pg_rewind, else pg_basebackup) and
+ * unfences it; the loop starts it again. The loop reaps only its own
+ * processes: the pg thread waits for the programs it runs.
  *
  * Nothing a process leaves behind outlives it: each runs in a cgroup of
  * its own (as root, with cgroup2 mounted), or else in its own process
@@ -52,6 +56,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +71,7 @@
 #define STOP_GRACE_MS 1500
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
 #define REFUSED_SHOWN_MS 10000     /* a refused failover request is shown this long */
+#define REPROTECT_RETRY_MS 10000   /* after a failed rebuild of an old primary */
 
 struct check {
 	const struct rt_check *def;    /* NULL: no check */
@@ -124,6 +133,8 @@ struct datastore_rt {
 	long long attention_until;        /* a refused request's: shown this long; 0: until it answers */
 	struct rt_lag attention_loss;     /* (L) */
 	char degraded[200];               /* (L) why it has no working replica, or "" */
+	struct proc *fenced_member;       /* (L) the old primary, until re-protected */
+	long long next_reprotect;         /* not before (a failed rebuild waits) */
 };
 
 /*
@@ -440,39 +451,29 @@ static int kill_leftovers(struct proc *p)
 	return 1;
 }
 
-static struct proc *proc_by_pid(struct sv *sv, pid_t pid)
-{
-	for (size_t i = 0; i < sv->nr; i++)
-		if (sv->procs[i].pid == pid)
-			return &sv->procs[i];
-	return NULL;
-}
-
 /*
  * Each exit: before it is reaped, its zombie keeps its pid (and so its
- * process group's id) from being anybody else's; kill what it left.
+ * process group's id) from being anybody else's; kill what it left. Only
+ * our processes are reaped here: the pg thread waits for the programs it
+ * runs itself (pg_rewind, pg_basebackup).
  */
 static void reap(struct sv *sv)
 {
-	for (;;) {
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
 		siginfo_t si = { 0 };
-		struct proc *p;
 		int status;
 
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || !si.si_pid)
-			break;
-		p = proc_by_pid(sv, si.si_pid);
-		if (p) {
-			p->old_pgid = p->cgroup ? 0 : si.si_pid;
-			if (kill_leftovers(p)) {
-				logf_("%s: exited; killing what it left running", p->def->name);
-				rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
-					 p->def->name);
-			}
+		if (p->pid <= 0 || waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    !si.si_pid)
+			continue;
+		p->old_pgid = p->cgroup ? 0 : si.si_pid;
+		if (kill_leftovers(p)) {
+			logf_("%s: exited; killing what it left running", p->def->name);
+			rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
+				 p->def->name);
 		}
-		if (waitpid(si.si_pid, &status, 0) < 0)
-			break;
-		if (p)
+		if (waitpid(si.si_pid, &status, 0) == si.si_pid)
 			on_exit_(sv, p, status);
 	}
 }
@@ -782,6 +783,8 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why,
 	snprintf(d->last.reason, sizeof(d->last.reason), "%s", why);
 	d->attention_reason[0] = '\0';
 	d->have_prim_pos = d->have_rep_pos = d->writes_known = 0;
+	d->fenced_member = old;
+	d->next_reprotect = 0;
 	d->lag = (struct rt_lag){ 0 };
 	snprintf(d->degraded, sizeof(d->degraded), "no replica since the failover: %s is fenced",
 		 old->def->name);
@@ -853,6 +856,168 @@ static void try_failover(struct sv *sv, struct datastore_rt *d, const char *why,
 	strbuf_release(&msg);
 }
 
+/* ---- re-protection ---- */
+
+/* The value of `-D` (after "-D") or of "key=" inside an argument of argv, or NULL. */
+static char *argv_value(char **argv, const char *key)
+{
+	for (size_t i = 0; argv && argv[i]; i++) {
+		const char *at;
+
+		if (!strcmp(key, "-D") && !strcmp(argv[i], "-D") && argv[i + 1])
+			return xstrdup(argv[i + 1]);
+		if (strcmp(key, "-D") && (at = strstr(argv[i], key)))
+			return xstrndup(at + strlen(key), strcspn(at + strlen(key), " "));
+	}
+	return NULL;
+}
+
+/* Can something in this namespace reach host:port? A refusal is an answer too. */
+static int tcp_reachable(const char *host, int port, int timeout_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd, ret = 0, e = 0;
+	socklen_t len = sizeof(e);
+	struct pollfd pfd;
+
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == ECONNREFUSED) {
+		ret = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, timeout_ms) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0)
+			ret = e == 0 || e == ECONNREFUSED;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * Is the old primary's address reachable from the new primary's region?
+ * Its observer there says so (loopback: no namespaces, always).
+ */
+static int region_back(struct sv *sv, struct proc *old, struct proc *prim)
+{
+	size_t idx = (size_t)(old - sv->procs);
+	int seen = 0, ret = 0;
+
+	pthread_mutex_lock(&sv->lock);
+	for (size_t i = 0; i < sv->nr_obs; i++)
+		if (sv->obs[i].started && !strcmp(sv->obs[i].region, prim->def->region)) {
+			seen = 1;
+			ret |= clock_ms() - sv->obs[i].last_ok[idx] < 2000;
+		}
+	pthread_mutex_unlock(&sv->lock);
+	return seen ? ret : 1;
+}
+
+static void set_degraded(struct sv *sv, struct datastore_rt *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_degraded(struct sv *sv, struct datastore_rt *d, const char *fmt, ...)
+{
+	char buf[sizeof(d->degraded)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&sv->lock);
+	if (strcmp(d->degraded, buf)) {
+		memcpy(d->degraded, buf, sizeof(buf));
+		sv->pg_changed = 1;
+	}
+	pthread_mutex_unlock(&sv->lock);
+}
+
+/*
+ * After a failover, once the old primary's region is reachable again,
+ * rebuild the old primary as a standby of the new one (pg_rewind, else
+ * pg_basebackup, as the environment's user) and start it again: the
+ * datastore is degraded, with the reason, until it streams.
+ */
+static void reprotect(struct sv *sv, struct datastore_rt *d, struct proc *prim)
+{
+	struct proc *old = d->fenced_member;
+	char *datadir = NULL, *bindir = NULL, *passfile = NULL, *conninfo = NULL, *backup = NULL;
+	struct strbuf err = STRBUF_INIT;
+	struct pg_owner owner = { 0 };
+	struct pg_rebuild r;
+	const char *how;
+	int pid;
+
+	pthread_mutex_lock(&sv->lock);
+	pid = old->pid;
+	pthread_mutex_unlock(&sv->lock);
+	if (pid > 0 || clock_ms() < d->next_reprotect)
+		return;
+	if (!region_back(sv, old, prim)) {
+		set_degraded(sv, d, "no replica since the failover: %s's region is unreachable",
+			     old->def->name);
+		return;
+	}
+	datadir = argv_value(old->def->argv, "-D");
+	/* the planned replica's passfile serves whichever member streams */
+	for (size_t i = 0; i < sv->nr && !passfile; i++)
+		if (sv->procs[i].def->pg && !strcmp(sv->procs[i].def->pg->datastore, d->def->name))
+			passfile = argv_value(sv->procs[i].def->argv, "passfile=");
+	if (!datadir || !passfile) {
+		set_degraded(sv, d, "no replica since the failover: cannot rebuild %s (no data "
+			     "directory or passfile in its plan)", old->def->name);
+		d->next_reprotect = LLONG_MAX;
+		goto out;
+	}
+	bindir = xstrndup(old->def->argv[0], strrchr(old->def->argv[0], '/') - old->def->argv[0]);
+	if (old->def->user)
+		owner = (struct pg_owner){ .drop = 1, .uid = (uid_t)old->def->user->uid,
+					   .gid = (gid_t)old->def->user->gid };
+	conninfo = xasprintf("host=%s port=%d user=%s passfile=%s application_name=%s "
+			     "connect_timeout=2", prim->def->pg->host, prim->def->pg->port,
+			     PG_REPL_USER, passfile, old->def->name);
+	backup = xasprintf("host=%s port=%d user=%s passfile=%s", prim->def->pg->host,
+			   prim->def->pg->port, PG_REPL_USER, passfile);
+	r = (struct pg_rebuild){ .bindir = bindir, .datadir = datadir,
+				 .source_sockdir = prim->def->pg->sockdir,
+				 .source_port = prim->def->pg->port, .backup_conninfo = backup,
+				 .conninfo = conninfo, .owner = &owner };
+	set_degraded(sv, d, "no replica since the failover: rebuilding %s as a replica of %s",
+		     old->def->name, prim->def->name);
+	logf_("%s: rebuilding %s as a replica of %s", d->def->name, old->def->name, prim->def->name);
+	if (pg_rebuild_standby(&r, &how, &err) < 0) {
+		logf_("%s: cannot rebuild %s: %s", d->def->name, old->def->name, err.buf);
+		rt_event(sv->envdir, "reprotect-failed", "%s: %s: %s", d->def->name,
+			 old->def->name, err.buf);
+		set_degraded(sv, d, "no replica since the failover: rebuilding %s failed (see "
+			     "events.log); trying again", old->def->name);
+		d->next_reprotect = clock_ms() + REPROTECT_RETRY_MS;
+		goto out;
+	}
+	logf_("%s: %s rebuilt with %s; starting it as a replica", d->def->name, old->def->name, how);
+	rt_event(sv->envdir, "reprotect", "%s: %s rebuilt with %s as a replica of %s",
+		 d->def->name, old->def->name, how, prim->def->name);
+	pthread_mutex_lock(&sv->lock);
+	d->replica = old;
+	d->fenced_member = NULL;
+	old->fenced = 0;          /* the loop starts it again */
+	old->pg_ready = 0;
+	d->caught_up_at = 0;
+	sv->pg_changed = 1;
+	pthread_mutex_unlock(&sv->lock);
+	set_degraded(sv, d, "%s rebuilt as a replica of %s (%s); not streaming yet",
+		     old->def->name, prim->def->name, how);
+out:
+	free(datadir);
+	free(bindir);
+	free(passfile);
+	free(conninfo);
+	free(backup);
+	strbuf_release(&err);
+}
+
 /* ---- observers ---- */
 
 static void *observer_main(void *arg)
@@ -875,12 +1040,15 @@ static void *observer_main(void *arg)
 	while (!sv->quit) {
 		for (size_t i = 0; i < sv->nr && !sv->quit; i++) {
 			struct proc *p = &sv->procs[i];
-			int alive;
+			int alive, fenced;
 
 			pthread_mutex_lock(&sv->lock);
 			alive = p->def->pg && p->pid > 0 && !p->fenced;
+			fenced = p->def->pg && p->fenced;
 			pthread_mutex_unlock(&sv->lock);
-			if (alive && pg_ping(p->def->pg->host, p->def->pg->port, 1)) {
+			/* a fenced member: is its address reachable again (for re-protection)? */
+			if ((alive && pg_ping(p->def->pg->host, p->def->pg->port, 1)) ||
+			    (fenced && tcp_reachable(p->def->pg->host, p->def->pg->port, 1000))) {
 				pthread_mutex_lock(&sv->lock);
 				o->last_ok[i] = clock_ms();
 				pthread_mutex_unlock(&sv->lock);
@@ -1010,6 +1178,15 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		sv->pg_changed |= rep->pg_ready != ready;
 		rep->pg_ready = ready;
 		pthread_mutex_unlock(&sv->lock);
+	}
+	if (prim && !rep && d->fenced_member && answered && d->bootstrapped && !sv->stopping)
+		reprotect(sv, d, prim);
+	if (rep && d->degraded[0] && rep->pg_ready && d->lag.streaming) {
+		set_degraded(sv, d, "%s", "");
+		logf_("%s: %s streams from %s: protected again", d->def->name, rep->def->name,
+		      prim->def->name);
+		rt_event(sv->envdir, "protected", "%s: %s streams from %s", d->def->name,
+			 rep->def->name, prim->def->name);
 	}
 	if (!prim || !rep || !rep->pg_ok || sv->stopping)
 		return;
@@ -1281,6 +1458,16 @@ static int last_run_gone(struct proc *p)
 	return 0;
 }
 
+static int fenced(struct sv *sv, struct proc *p)
+{
+	int f;
+
+	pthread_mutex_lock(&sv->lock);
+	f = p->fenced;
+	pthread_mutex_unlock(&sv->lock);
+	return f;
+}
+
 static long long schedule(struct sv *sv)
 {
 	long long now = clock_ms(), next = now + 500;
@@ -1291,6 +1478,8 @@ static long long schedule(struct sv *sv)
 
 		if (sv->stopping)
 			break;
+		if (p->state == RT_P_FENCED && !fenced(sv, p))
+			p->state = RT_P_WAITING;   /* re-protected: it runs again, as a replica */
 		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
 		if (due && deps_ready(sv, p)) {
 			if (last_run_gone(p))

@@ -5,7 +5,7 @@
 # directory W (made by the caller). Every fault is undone by fo_heal,
 # which the callers run on exit too.
 
-# fo_def FILE NAME [RPO]: a test environment with fast checks
+# fo_def FILE NAME [RPO [MODE]]: a test environment with fast checks (MODE: async, sync)
 fo_def() {
 	cat >"$1" <<DEF
 extends: $SOURCE_DIR/envs/test.yaml
@@ -16,11 +16,14 @@ services:
     replicas: 1
     health: {interval: 1s, timeout: 1s, failures: 2}
     ready: {interval: 1s, timeout: 1s, failures: 1}
+datastores:
+  db:
+    replication: {mode: ${4:-async}}
 DEF
 }
 
 fo_json() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"  2>/dev/null
 }
 
 # fo_facts NAME: read what the fault and the audit need into FO_* variables
