@@ -9,8 +9,8 @@
  * members' fields with the loop under `lock` and wakes it with an eventfd.
  *
  * A primary is lost when a majority of observers has not reached it for
- * `failover.after`: the host (the pg thread) and one thread in each of the
- * other namespaces (the gateway's and the other regions'), which moves
+ * `failover.after`: a thread on the host and one in each of the other
+ * namespaces (the gateway's and the other regions'), which moves
  * into its namespace with setns() and pings from there, so a partition
  * that only clients see is seen. Before promoting, the replica's lag is
  * measured (rt-state.h, struct rt_lag): a promotion that would lose more
@@ -72,6 +72,7 @@
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
 #define REFUSED_SHOWN_MS 10000     /* a refused failover request is shown this long */
 #define REPROTECT_RETRY_MS 10000   /* after a failed rebuild of an old primary */
+#define HOST_FRESH_MS 1000         /* the host's observer reached it this recently */
 
 struct check {
 	const struct rt_check *def;    /* NULL: no check */
@@ -91,7 +92,6 @@ struct proc {
 	int fenced;                    /* (L) */
 	int pg_ok, pg_ready;           /* (L) */
 	int pg_fails;                  /* consecutive failed probes (pg thread only) */
-	long long pg_last_ok;          /* (L) */
 	int ever_healthy, restarts, backoff_ms;
 	long long started_at, next_start, healthy_since;
 	char last_exit[96];
@@ -1024,18 +1024,19 @@ static void *observer_main(void *arg)
 {
 	struct observer *o = arg;
 	struct sv *sv = o->sv;
-	char *path = xasprintf("/run/netns/%s", o->ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *path = o->ns ? xasprintf("/run/netns/%s", o->ns) : NULL;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 
-	/* a network namespace is per thread: only this one moves */
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+	/* a network namespace is per thread: only this one moves (the host's stays) */
+	if (path && (fd < 0 || setns(fd, CLONE_NEWNET) < 0)) {
 		logf_("observer in %s: cannot enter it: %s", o->ns, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		free(path);
 		return NULL;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	free(path);
 	while (!sv->quit) {
 		for (size_t i = 0; i < sv->nr && !sv->quit; i++) {
@@ -1059,19 +1060,25 @@ static void *observer_main(void *arg)
 	return NULL;
 }
 
-/* An observer in every namespace: the gateway's and each region's. */
+/*
+ * An observer on the host (the first: the pg thread asks it whether the
+ * primary answers before it asks the primary itself, so that a frozen one
+ * does not hold every probe for a connect timeout) and one in every
+ * namespace: the gateway's and each region's.
+ */
 static void start_observers(struct sv *sv)
 {
 	long long now = clock_ms();
 
-	sv->nr_obs = sv->st.net.nr_ns;
+	sv->nr_obs = sv->st.net.nr_ns + 1;
 	sv->obs = xcalloc(sv->nr_obs + 1, sizeof(*sv->obs));
 	for (size_t i = 0; i < sv->nr_obs; i++) {
 		struct observer *o = &sv->obs[i];
+		const struct rt_ns *ns = i ? &sv->st.net.ns[i - 1] : NULL;
 
 		o->sv = sv;
-		o->ns = sv->st.net.ns[i].name;
-		o->region = sv->st.net.ns[i].region ? sv->st.net.ns[i].region : "";
+		o->ns = ns ? ns->name : NULL;
+		o->region = ns && ns->region ? ns->region : "";
 		o->last_ok = xcalloc(sv->nr + 1, sizeof(*o->last_ok));
 		for (size_t k = 0; k < sv->nr; k++)
 			o->last_ok[k] = now;
@@ -1099,18 +1106,17 @@ static int cmp_desc(const void *a, const void *b)
 /*
  * How long a majority of p's observers has not reached it: the host and
  * every namespace outside p's region (its own region's view says nothing
- * about what clients see). *down: how many have not reached it within
+ * about what clients see); the host's observer counts in every case. *down: how many have not reached it within
  * `after`; *n: how many observe.
  */
 static long long unreachable_ms(struct sv *sv, struct proc *p, long long after, int *down,
 				int *n)
 {
-	long long *seen = xcalloc(sv->nr_obs + 2, sizeof(*seen)), now = clock_ms(), ms;
+	long long *seen = xcalloc(sv->nr_obs + 1, sizeof(*seen)), now = clock_ms(), ms;
 	size_t idx = (size_t)(p - sv->procs);
 	int k = 0;
 
 	pthread_mutex_lock(&sv->lock);
-	seen[k++] = p->pg_last_ok;
 	for (size_t i = 0; i < sv->nr_obs; i++)
 		if (sv->obs[i].started && strcmp(sv->obs[i].region, p->def->region))
 			seen[k++] = sv->obs[i].last_ok[idx];
@@ -1138,6 +1144,17 @@ static int probe_ok(struct proc *p, int answered)
 	return answered || (p->pg_ok && p->pg_fails < 2);
 }
 
+/* Has the host's observer reached p lately? If not, asking it would only wait. */
+static int host_saw(struct sv *sv, struct proc *p)
+{
+	int saw;
+
+	pthread_mutex_lock(&sv->lock);
+	saw = clock_ms() - sv->obs[0].last_ok[p - sv->procs] < HOST_FRESH_MS;
+	pthread_mutex_unlock(&sv->lock);
+	return saw;
+}
+
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
@@ -1151,13 +1168,12 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 	d->promote = PROMOTE_NO;
 	pthread_mutex_unlock(&sv->lock);
 	if (prim) {
-		answered = prim->pid > 0 && pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
+		answered = prim->pid > 0 && host_saw(sv, prim) &&
+			   pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
 		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
 		sv->pg_changed |= prim->pg_ok != ok;
 		prim->pg_ok = ok;
-		if (answered || !prim->pg_last_ok)
-			prim->pg_last_ok = now;   /* the outage clock starts once it was up */
 		pthread_mutex_unlock(&sv->lock);
 		if (answered && !d->bootstrapped)
 			bootstrap(sv, d, prim);
@@ -1717,9 +1733,8 @@ int supervisor_main(const char *state, const char *name)
 	logf_("supervising '%s' (%zu processes), pid %d", name, sv.nr, (int)getpid());
 	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
 	save_runtime(&sv);
+	start_observers(&sv);
 	pthread_create(&sv.pg_thread, NULL, pg_main, &sv);
-	if (sv.nr_ds)
-		start_observers(&sv);
 	loop(&sv);
 	sv.quit = 1;
 	pthread_join(sv.pg_thread, NULL);
