@@ -330,7 +330,7 @@ fake pr-f4 0 main test 60 244
 "$PROVISIONER" list >"$OUT/list.txt"
 ok "list shows who stood each up" sh -c "grep '^pr-f2 ' '$OUT/list.txt' | grep -q ' nobody ' && grep '^pr-f1 ' '$OUT/list.txt' | grep -q ' root '"
 "$PROVISIONER" list -o json >"$OUT/list.json"
-is "$(json "$OUT/list.json" '",".join(e["owner"] for e in d)')" "root,nobody,nobody,root" "and so does list -o json"
+is "$(json "$OUT/list.json" '",".join(e["owner"] for e in d["environments"])')" "root,nobody,nobody,root" "and so does list -o json"
 gc_filtered() {   # gc_filtered ARGS...: the environments it removed, sorted
 	"$PROVISIONER" gc "$@" | sed -n 's/^removed \(pr-f[0-9]\):.*/\1/p' | sort | tr '\n' ' '
 }
