@@ -6,6 +6,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <string.h>
 
 struct unit {
@@ -258,4 +259,14 @@ void format_millicpu(struct strbuf *sb, uint64_t mcpu)
 void format_rate_per_min(struct strbuf *sb, uint64_t rpm)
 {
 	format_exact(sb, rpm, rate_units, ARRAY_SIZE(rate_units));
+}
+
+void format_nginx_size(struct strbuf *sb, uint64_t bytes)
+{
+	if (bytes && !(bytes % (1 << 20)))
+		strbuf_addf(sb, "%" PRIu64 "m", bytes >> 20);
+	else if (bytes && !(bytes % 1024))
+		strbuf_addf(sb, "%" PRIu64 "k", bytes >> 10);
+	else
+		strbuf_addf(sb, "%" PRIu64, bytes);
 }

@@ -26,4 +26,7 @@ void format_bytes(struct strbuf *sb, uint64_t bytes);
 void format_millicpu(struct strbuf *sb, uint64_t mcpu);
 void format_rate_per_min(struct strbuf *sb, uint64_t rpm);
 
+/* A size as nginx reads it (client_max_body_size): exact, "32m", "64k" or bytes. */
+void format_nginx_size(struct strbuf *sb, uint64_t bytes);
+
 #endif

@@ -89,6 +89,7 @@ static enum cli_result job_exec(struct cli_ctx *ctx)
 	jo.files = files;
 	jo.scenario_name = base;
 	jo.scenario_text = text.buf;
+	jo.plan = &p;
 	if (!jo.image)
 		jo.image = "loadtest:" LOADTEST_VERSION;
 	if (job_render(&out, &jo, &err) < 0)

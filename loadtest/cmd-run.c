@@ -452,6 +452,25 @@ static enum cli_result verdict(const json_t *doc, int ok, const struct run_opts 
 	return ok || o->shards > 1 ? CLI_OK : CLI_FAILED;   /* copies: merge judges */
 }
 
+/* The run's result: built, judged by the thresholds, written, and its exit status. */
+static enum cli_result report_run(struct plan *p, struct scenario_run *runs, struct run_info *ri,
+				  const struct strbuf *stopped, struct run_opts *o)
+{
+	struct strbuf err = STRBUF_INIT;
+	enum cli_result rc;
+	json_t *doc;
+	int ok;
+
+	ri->interrupted = stop_flag != 0;
+	ri->stopped = stopped->len ? stopped->buf : NULL;
+	doc = result_build(p, runs, p->nr, ri);
+	ok = result_judge(doc, p, &err);
+	rc = write_outputs(&o->out, doc) < 0 ? CLI_FAILED : verdict(doc, ok, o);
+	json_decref(doc);
+	strbuf_release(&err);
+	return rc;
+}
+
 static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts *o)
 {
 	struct tls_opts tls = { .ca_file = o->cacert, .insecure = o->insecure };
@@ -468,9 +487,7 @@ static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts
 	};
 	struct target t;
 	enum cli_result rc = CLI_USAGE;
-	json_t *doc = NULL;
 	size_t built = 0;
-	int ok;
 
 	if (target_init(&t, url, &tls, &err) < 0) {
 		error("%s", err.buf);
@@ -489,18 +506,11 @@ static enum cli_result run_plan(struct plan *p, const char *url, struct run_opts
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_REALTIME, &ri.started);
-	if (engine_run(runs, p->nr, &eo, &err) < 0) {
-		error("%s", err.buf);
-		rc = CLI_FAILED;
-		goto out;
-	}
-	ri.interrupted = stop_flag != 0;
-	ri.stopped = stopped.len ? stopped.buf : NULL;
-	doc = result_build(p, runs, p->nr, &ri);
-	ok = result_judge(doc, p, &err);
-	rc = write_outputs(&o->out, doc) < 0 ? CLI_FAILED : verdict(doc, ok, o);
+	if (engine_run(runs, p->nr, &eo, &err) < 0)
+		rc = (error("%s", err.buf), CLI_FAILED);
+	else
+		rc = report_run(p, runs, &ri, &stopped, o);
 out:
-	json_decref(doc);
 	for (size_t i = 0; i < built; i++) {
 		req_template_release(&tmpl[i]);
 		run_stats_release(&runs[i].stats);

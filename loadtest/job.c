@@ -4,19 +4,18 @@
  *
  * Objects are built as jansson values with keys in a fixed insertion order
  * and written with yaml_emit(), as provisioner/render-k8s.c does, so the
- * same options always give the same bytes. The scenario is parsed only to
- * size the Job (how long it runs, how many threads it uses); checking it
- * is the engine's business.
+ * same options always give the same bytes. The Job is sized from the
+ * scenario's typed plan (how long it runs, how many threads it uses), as
+ * plan_load() read it; the scenario's text goes into the ConfigMap as it is.
  */
 #include "job.h"
-#include "diag.h"
 #include "hash.h"
 #include "naming.h"
+#include "scenario.h"
 #include "strbuf.h"
 #include "units.h"
 #include "xalloc.h"
 #include "yamlemit.h"
-#include "ynode.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -179,59 +178,30 @@ static int check_opts(const struct job_opts *o, struct strbuf *err)
 
 /* --- the scenario ----------------------------------------------------------- */
 
-static uint64_t duration_of(const struct ynode *n)
+/* Nothing but blank lines and comments: a file with nothing to run in it. */
+static int is_blank(const char *text)
 {
-	const char *why;
-	uint64_t ms;
+	for (const char *p = text; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n')) {
+		const char *q = p + strspn(p, " \t\r");
 
-	if (!n || n->kind != YN_SCALAR || parse_duration_ms(n->str, &ms, &why) < 0)
-		return 0;
-	return ms;
-}
-
-/* How long one scenario runs: its duration, or its stages together; 0 if unknown. */
-static uint64_t run_ms_of(const struct ynode *s)
-{
-	const struct ynode *stages = ynode_map_get(s, "stages");
-	uint64_t total = 0;
-
-	if (ynode_map_get(s, "duration") || !stages || stages->kind != YN_SEQ)
-		return duration_of(ynode_map_get(s, "duration"));
-	for (size_t i = 0; i < stages->nr; i++) {
-		uint64_t ms = stages->kids[i]->kind == YN_MAP ?
-			      duration_of(ynode_map_get(stages->kids[i], "duration")) : 0;
-
-		if (!ms)
+		if (*q && *q != '\n' && *q != '#')
 			return 0;
-		total += ms;
 	}
-	return total;
+	return 1;
 }
 
-static unsigned threads_of(const struct ynode *s)
-{
-	const struct ynode *t = ynode_map_get(s, "threads");
-	char *end;
-	unsigned long v;
-
-	if (!t || t->kind != YN_SCALAR)
-		return 1;
-	v = strtoul(t->str, &end, 10);
-	return *end || !v || v > THREADS_MAX ? 1 : (unsigned)v;
-}
-
-static void measure(struct job *j, const struct ynode *scenarios)
+/* How long the longest scenario runs (0 if one does not say) and their threads together. */
+static void measure(struct job *j, const struct plan *p)
 {
 	int known = 1;
 
-	for (size_t i = 0; i < scenarios->nr; i++) {
-		const struct ynode *s = scenarios->kids[i];
-		uint64_t ms = s->kind == YN_MAP ? run_ms_of(s) : 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		uint64_t ms = p->v[i].model.duration_ns / 1000000;
 
 		known &= ms != 0;
 		if (ms > j->run_ms)
 			j->run_ms = ms;
-		j->threads += s->kind == YN_MAP ? threads_of(s) : 1;
+		j->threads += p->v[i].model.threads ? p->v[i].model.threads : 1;
 	}
 	if (!known)
 		j->run_ms = 0;
@@ -242,30 +212,17 @@ static void measure(struct job *j, const struct ynode *scenarios)
 static int read_scenario(struct job *j, struct strbuf *err)
 {
 	const struct job_opts *o = j->o;
-	struct diag d = DIAG_INIT;
-	struct ynode *root = NULL, *scenarios;
-	int ret = -1;
 
-	if (!o->scenario_text || !o->scenario_text[strspn(o->scenario_text, " \t\r\n")]) {
+	if (!o->scenario_text || is_blank(o->scenario_text)) {
 		strbuf_addf(err, "scenario '%s' is empty", o->scenario_name);
 		return -1;
 	}
-	root = ynode_parse(o->scenario_text, strlen(o->scenario_text), o->scenario_name, NULL, &d);
-	scenarios = root && root->kind == YN_MAP ? ynode_map_get(root, "scenarios") : NULL;
-	if (!root) {
-		diag_format(&d, err, "");
-		strbuf_rtrim(err);
-	} else if (root->kind == YN_NULL) {
-		strbuf_addf(err, "scenario '%s' is empty", o->scenario_name);
-	} else if (!scenarios || scenarios->kind != YN_MAP || !scenarios->nr) {
+	if (!o->plan || !o->plan->nr) {
 		strbuf_addf(err, "scenario '%s' has no scenarios to run", o->scenario_name);
-	} else {
-		measure(j, scenarios);
-		ret = 0;
+		return -1;
 	}
-	ynode_free(root);
-	diag_release(&d);
-	return ret;
+	measure(j, o->plan);
+	return 0;
 }
 
 /* --- the ConfigMap's entries ------------------------------------------------- */

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct plan;
 struct strbuf;
 
 #define JOB_PARALLEL_MAX 1000
@@ -51,13 +52,14 @@ struct job_file {
 };
 
 /*
- * What the caller fills. Required: scenario_name, scenario_text, parallel,
- * image. Everything else may stay zero / NULL. No pointer is kept after
- * job_render() returns.
+ * What the caller fills. Required: scenario_name, scenario_text, plan,
+ * parallel, image. Everything else may stay zero / NULL. No pointer is
+ * kept after job_render() returns.
  */
 struct job_opts {
 	const char *scenario_name;   /* the scenario's file name, no directory: "slo.yaml" */
 	const char *scenario_text;   /* its contents, NUL-terminated UTF-8 */
+	const struct plan *plan;     /* the same, as plan_load() read it: sizes the Job */
 	const struct job_file *files;
 	size_t nr_files;
 	const char *name;            /* Job name, a DNS-1123 label; NULL: "loadtest-" + stem */
@@ -79,8 +81,8 @@ struct job_opts {
  * Append the manifests for `o` to `out`. Returns 0, or -1 with a message in
  * `err` (nothing appended to `out` then) when an option is out of range, a
  * name is not valid for Kubernetes, a file path escapes the scenario's
- * directory, the scenario is empty or not YAML, or everything is too big
- * for one ConfigMap.
+ * directory, the scenario is empty or has no scenarios, or everything is
+ * too big for one ConfigMap.
  */
 int job_render(struct strbuf *out, const struct job_opts *o, struct strbuf *err);
 

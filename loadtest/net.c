@@ -25,9 +25,43 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
+/*
+ * The host (without brackets) and the port (NULL: none) of the authority
+ * [p, end). 0, or -1 with err.
+ */
+static int split_authority(const char *url, const char *p, const char *end, const char **host,
+			   const char **host_end, const char **port, struct strbuf *err)
+{
+	*port = NULL;
+	if (*p == '[') {
+		*host = p + 1;
+		*host_end = memchr(*host, ']', (size_t)(end - *host));
+		if (!*host_end) {
+			strbuf_addf(err, "'%s': unclosed '[' in the host", url);
+			return -1;
+		}
+		if ((*host_end)[1] == ':')
+			*port = *host_end + 2;
+		else if (*host_end + 1 != end)
+			*host_end = *host;   /* junk after ']': malformed */
+	} else {
+		*host = p;
+		*host_end = memchr(p, ':', (size_t)(end - p));
+		if (*host_end)
+			*port = *host_end + 1;
+		else
+			*host_end = end;
+	}
+	if (*host_end == *host) {
+		strbuf_addf(err, "'%s': malformed host", url);
+		return -1;
+	}
+	return 0;
+}
+
 static int split_url(struct target *t, const char *url, struct strbuf *err)
 {
-	const char *p, *host, *host_end, *port = NULL, *path;
+	const char *p, *host, *host_end, *port, *path;
 
 	if (!strncmp(url, "http://", 7)) {
 		p = url + 7;
@@ -39,27 +73,8 @@ static int split_url(struct target *t, const char *url, struct strbuf *err)
 		return -1;
 	}
 	path = p + strcspn(p, "/?#");
-	if (*p == '[') {
-		host = p + 1;
-		host_end = memchr(host, ']', (size_t)(path - host));
-		if (!host_end) {
-			strbuf_addf(err, "'%s': unclosed '[' in the host", url);
-			return -1;
-		}
-		if (host_end[1] == ':')
-			port = host_end + 2;
-		else if (host_end + 1 != path)
-			goto bad;
-	} else {
-		host = p;
-		host_end = memchr(p, ':', (size_t)(path - p));
-		if (host_end)
-			port = host_end + 1;
-		else
-			host_end = path;
-	}
-	if (host_end == host)
-		goto bad;
+	if (split_authority(url, p, path, &host, &host_end, &port, err) < 0)
+		return -1;
 	t->host = xstrndup(host, (size_t)(host_end - host));
 	t->port = port ? xstrndup(port, (size_t)(path - port)) : xstrdup(t->tls ? "443" : "80");
 	if (!*t->port || strspn(t->port, "0123456789") != strlen(t->port) || atoi(t->port) < 1 ||
@@ -73,9 +88,6 @@ static int split_url(struct target *t, const char *url, struct strbuf *err)
 		t->path = *path == '/' ? xstrndup(path, strcspn(path, "#")) : xstrdup("/");
 	t->hostport = xstrndup(p, (size_t)(path - p));
 	return 0;
-bad:
-	strbuf_addf(err, "'%s': malformed host", url);
-	return -1;
 }
 
 static int resolve(struct target *t, struct strbuf *err)

@@ -431,12 +431,31 @@ static int sec_from_json(struct tl_sec *s, const json_t *o)
 	return rc;
 }
 
+/* A part's answers by status code and class, and the first reason per code. */
+static void statuses_from_json(struct run_stats *s, const json_t *o, const json_t *ex)
+{
+	const char *key;
+	json_t *v;
+
+	codes_from_json(json_object_get(o, "status_codes"), s, NULL);
+	json_object_foreach((json_t *)ex, key, v) {
+		unsigned c = !strncmp(key, "status_", 7) ? code_of(key + 7) : 0;
+
+		if (c && json_is_string(v) && !s->code_first[c])
+			s->code_first[c] = xstrdup(json_string_value(v));
+	}
+	for (int k = 1; k < 6; k++) {
+		char cls[4] = { (char)('0' + k), 'x', 'x', 0 };
+
+		s->status[k] = u64(json_object_get(o, "status"), cls);
+	}
+}
+
 static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *err)
 {
 	const json_t *errs = json_object_get(o, "errors"), *tl = json_object_get(o, "timeline"), *e;
 	const json_t *ex = json_object_get(o, "error_examples"), *pool = json_object_get(o, "pool");
-	const char *why, *key;
-	json_t *v;
+	const char *why;
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
@@ -460,18 +479,7 @@ static int part_from_json(struct run_stats *s, const json_t *o, struct strbuf *e
 		/* points into the document, which outlives the merge */
 		s->first_err[k] = json_string_value(json_object_get(ex, err_kind_names[k]));
 	}
-	codes_from_json(json_object_get(o, "status_codes"), s, NULL);
-	json_object_foreach((json_t *)ex, key, v) {
-		unsigned c = !strncmp(key, "status_", 7) ? code_of(key + 7) : 0;
-
-		if (c && json_is_string(v) && !s->code_first[c])
-			s->code_first[c] = xstrdup(json_string_value(v));
-	}
-	for (int k = 1; k < 6; k++) {
-		char cls[4] = { (char)('0' + k), 'x', 'x', 0 };
-
-		s->status[k] = u64(json_object_get(o, "status"), cls);
-	}
+	statuses_from_json(s, o, ex);
 	json_array_foreach(tl, i, e) {
 		ALLOC_GROW(s->tl.v, s->tl.nr + 1, s->tl.alloc);
 		memset(&s->tl.v[s->tl.nr], 0, sizeof(*s->tl.v));

@@ -353,10 +353,10 @@ static void build_plan(struct plan *p, const struct f_file *f, struct diag *d)
 	}
 }
 
-int plan_load(struct plan *p, const char *file, struct diag *d)
+int plan_load_mem(struct plan *p, const char *file, const char *text, size_t len,
+		  struct diag *d)
 {
 	struct ynode_limits lim = YNODE_LIMITS_INIT;
-	struct strbuf sb = STRBUF_INIT;
 	struct f_file f;
 	struct ynode *root = NULL;
 	size_t before = diag_count(d);
@@ -364,12 +364,8 @@ int plan_load(struct plan *p, const char *file, struct diag *d)
 	memset(p, 0, sizeof(*p));
 	memset(&f, 0, sizeof(f));
 	p->file = xstrdup(file);
-	if (strbuf_read_file(&sb, file, MAX_SCENARIO_BYTES) < 0) {
-		diag_add(d, file, 0, 0, "cannot read scenario file: %m");
-		goto out;
-	}
 	lim.max_bytes = MAX_SCENARIO_BYTES;
-	root = ynode_parse(sb.buf, sb.len, p->file, &lim, d);
+	root = ynode_parse(text, len, p->file, &lim, d);
 	if (!root)
 		goto out;
 	if (root->kind != YN_MAP) {
@@ -381,6 +377,22 @@ int plan_load(struct plan *p, const char *file, struct diag *d)
 out:
 	yd_release(&file_schema, &f);
 	ynode_free(root);
-	strbuf_release(&sb);
 	return diag_count(d) > before ? -1 : 0;
+}
+
+int plan_load(struct plan *p, const char *file, struct diag *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	if (strbuf_read_file(&sb, file, MAX_SCENARIO_BYTES) < 0) {
+		memset(p, 0, sizeof(*p));
+		p->file = xstrdup(file);
+		diag_add(d, file, 0, 0, "cannot read scenario file: %m");
+		strbuf_release(&sb);
+		return -1;
+	}
+	ret = plan_load_mem(p, file, sb.buf, sb.len, d);
+	strbuf_release(&sb);
+	return ret;
 }

@@ -41,6 +41,13 @@ struct plan {
 
 /* Read `file` into `p`; -1 with every problem in `d`. */
 int plan_load(struct plan *p, const char *file, struct diag *d);
+
+/*
+ * The same from `len` bytes of `text`, read as the file `file` (for error
+ * positions and for body_file paths, which are relative to it).
+ */
+int plan_load_mem(struct plan *p, const char *file, const char *text, size_t len,
+		  struct diag *d);
 void plan_release(struct plan *p);
 
 /* Add a header to every scenario's request (credentials from --env). */

@@ -102,10 +102,10 @@ void api_begin(struct request *r)
 		return;
 	errno = 0;
 	n = strtoull(length, &end, 10);
-	if (!errno && !*end && n <= BODY_MAX)
+	if (!errno && !*end && n <= r->app->max_body)
 		return;
 	/* answered before the body is read; libmicrohttpd then closes the connection */
-	respond_error(r, 413, "the body is larger than %zu bytes", BODY_MAX);
+	respond_error(r, 413, "the body is larger than %zu bytes", r->app->max_body);
 }
 
 enum MHD_Result api_handle(struct request *r)
@@ -247,7 +247,7 @@ static enum MHD_Result ingest(struct request *r, const char *name)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (r->body_too_large)
-		return respond_error(r, 413, "the body is larger than %zu bytes", BODY_MAX);
+		return respond_error(r, 413, "the body is larger than %zu bytes", r->app->max_body);
 	if (format == FORMAT_UNKNOWN)
 		return respond_error(r, 415, "send the batch as application/json or text/csv");
 	if (format == FORMAT_JSON)

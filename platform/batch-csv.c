@@ -103,7 +103,8 @@ static int next_record(struct csv *c)
 		}
 		f = &c->fields[c->nr++];
 		strbuf_reset(f);
-		if ((*c->p == '"' ? quoted_field(c, f) : plain_field(c, f)) < 0) {
+		/* a ',' at the very end leaves an empty last field: nothing to read */
+		if ((c->p < c->end && *c->p == '"' ? quoted_field(c, f) : plain_field(c, f)) < 0) {
 			skip_line(c);
 			break;
 		}

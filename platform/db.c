@@ -10,6 +10,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@
 
 #define DB_RETRY 1          /* a statement's result: try again on a new connection */
 #define ATTEMPTS 4          /* for statements; readiness tries twice */
-#define SLOT_WAIT_SECONDS 10
+#define SLOT_WAIT_MS 10000   /* without a budget */
+#define GRACE_MS 500         /* past statement_timeout: the server's own error comes first */
 
 /*
  * One simple query, so one transaction; the advisory lock (any key, this
@@ -75,8 +77,10 @@ struct slot {
 
 struct db {
 	/* PQconnectdbParams() arguments: our defaults, the user's string, forced settings, NULL */
-	const char *keywords[10], *values[10];
+	const char *keywords[12], *values[12];
 	char *conninfo;
+	char connect_timeout[16], options[96];
+	struct db_limits limits;
 	struct slot *slots, *free;
 	unsigned nr;
 	pthread_mutex_t lock;
@@ -84,24 +88,36 @@ struct db {
 	atomic_int schema_ready;
 };
 
-struct db *db_open(const char *conninfo, unsigned slots)
+/*
+ * Our defaults, connect_timeout and statement_timeout (in `options`) from
+ * the limits among them; the connection string may change any of them
+ * (the client-side bounds stay the limits').
+ */
+struct db *db_open(const char *conninfo, unsigned slots, const struct db_limits *limits)
 {
 	static const char *const defaults[][2] = {
-		{ "connect_timeout", "5" },
 		{ "keepalives_idle", "10" },
 		{ "keepalives_interval", "5" },
 		{ "keepalives_count", "3" },
 		{ "tcp_user_timeout", "15000" },
 		{ "application_name", "obsd" },
-		{ "options", "-c statement_timeout=30000 -c client_min_messages=warning" },
 	};
 	struct db *db = xcalloc(1, sizeof(*db));
 	size_t n = 0;
 
+	db->limits = *limits;
+	snprintf(db->connect_timeout, sizeof(db->connect_timeout), "%u",
+		 (limits->connect_ms + 999) / 1000 < 2 ? 2 : (limits->connect_ms + 999) / 1000);
+	snprintf(db->options, sizeof(db->options),
+		 "-c statement_timeout=%u -c client_min_messages=warning", limits->statement_ms);
 	for (; n < ARRAY_SIZE(defaults); n++) {
 		db->keywords[n] = defaults[n][0];
 		db->values[n] = defaults[n][1];
 	}
+	db->keywords[n] = "connect_timeout";
+	db->values[n++] = db->connect_timeout;
+	db->keywords[n] = "options";
+	db->values[n++] = db->options;
 	db->conninfo = xstrdup(conninfo);
 	db->keywords[n] = "dbname";   /* expanded: the user's settings win over the defaults */
 	db->values[n++] = db->conninfo;
@@ -132,13 +148,37 @@ void db_close(struct db *db)
 	free(db);
 }
 
-static struct slot *slot_get(struct db *db)
+/* ---- time ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When a call that starts now must have given up (monotonic ms). */
+static int64_t call_deadline(const struct db *db)
+{
+	return now_ms() + (db->limits.budget_ms ? db->limits.budget_ms : SLOT_WAIT_MS);
+}
+
+static struct slot *slot_get(struct db *db, int64_t deadline)
 {
 	struct timespec until;
+	int64_t left = deadline - now_ms();
 	struct slot *s;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += SLOT_WAIT_SECONDS;
+	if (left < 0)
+		left = 0;
+	until.tv_sec += left / 1000;
+	until.tv_nsec += left % 1000 * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&db->lock);
 	while (!db->free)
 		if (pthread_cond_timedwait(&db->freed, &db->lock, &until) == ETIMEDOUT)
@@ -199,23 +239,99 @@ static void log_connected(PGconn *conn)
 	log_end(&line);
 }
 
+/*
+ * One call to the server, bounded: in flight on `conn` until `deadline`
+ * (monotonic ms). A server that stopped answering (frozen, cut off) is
+ * not waited for past it: the call ends with timed_out set, and the
+ * connection, now in the middle of a statement, must be dropped.
+ */
+struct call {
+	struct db *db;
+	PGconn *conn;
+	int64_t deadline;
+	int timed_out;
+};
+
+/* 1 when the socket is ready for `events`, 0 at `until`, -1 on error. */
+static int wait_io(PGconn *conn, short events, int64_t until)
+{
+	struct pollfd p = { .fd = PQsocket(conn), .events = events };
+
+	for (;;) {
+		int64_t left = until - now_ms();
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * Send, then read every result; the last one is returned (a failed
+ * statement's error is the last one a query string gives). nparams < 0:
+ * `sql` is a simple query (several statements, no parameters). NULL when
+ * the connection broke or the time ran out (c->timed_out).
+ */
+static PGresult *call_exec(struct call *c, const char *sql, int nparams,
+			   const char *const *params, const int *lengths, const int *formats)
+{
+	int64_t until = now_ms() + c->db->limits.statement_ms + GRACE_MS;
+	PGresult *last = NULL, *r;
+	int f, w;
+
+	if (until > c->deadline)
+		until = c->deadline;
+	if (PQsetnonblocking(c->conn, 1) < 0 ||
+	    !(nparams < 0 ? PQsendQuery(c->conn, sql) :
+	      PQsendQueryParams(c->conn, sql, nparams, NULL, params, lengths, formats, 0)))
+		return NULL;
+	while ((f = PQflush(c->conn)) > 0) {
+		w = wait_io(c->conn, POLLOUT | POLLIN, until);
+		if (w <= 0 || !PQconsumeInput(c->conn)) {
+			c->timed_out = !w;
+			return NULL;
+		}
+	}
+	if (f < 0)
+		return NULL;
+	for (;;) {
+		while (!PQisBusy(c->conn)) {
+			if (!(r = PQgetResult(c->conn)))
+				return last;
+			PQclear(last);
+			last = r;
+		}
+		if ((w = wait_io(c->conn, POLLIN, until)) <= 0 || !PQconsumeInput(c->conn)) {
+			c->timed_out = !w;
+			PQclear(last);
+			return NULL;
+		}
+	}
+}
+
 /* Create the table and indexes, once per process, when connected to a primary. */
-static void ensure_schema(struct db *db, PGconn *conn)
+static void ensure_schema(struct call *c)
 {
 	PGresult *r;
 
-	if (atomic_load(&db->schema_ready))
+	if (atomic_load(&c->db->schema_ready))
 		return;
-	if (read_only(conn)) {
+	if (read_only(c->conn)) {
 		log_msg("info", "schema_skipped", "connected to a read-only server");
 		return;
 	}
-	r = PQexec(conn, schema_sql);
+	r = call_exec(c, schema_sql, -1, NULL, NULL, NULL);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK) {
-		if (!atomic_exchange(&db->schema_ready, 1))
+		if (!atomic_exchange(&c->db->schema_ready, 1))
 			log_msg("info", "schema_ready", "table 'observations' is there");
 	} else {
-		log_pq_error("schema_failed", PQresultErrorMessage(r),
+		log_pq_error("schema_failed", r ? PQresultErrorMessage(r) : c->timed_out ?
+			     "no answer in time" : PQerrorMessage(c->conn),
 			     PQresultErrorField(r, PG_DIAG_SQLSTATE));
 	}
 	PQclear(r);
@@ -227,18 +343,30 @@ static void on_notice(void *arg, const char *message)
 	log_pq_error("db_notice", message, NULL);
 }
 
-static int slot_connect(struct db *db, struct slot *s)
+static void slot_drop(struct slot *s)
 {
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+}
+
+/*
+ * A connection for the slot: the one it has if it is sound, else a new
+ * one. A broken one is dropped, never reset: it may be in the middle of a
+ * statement a server never answered. libpq bounds the connecting by
+ * connect_timeout per server in the list.
+ */
+static int slot_connect(struct db *db, struct slot *s, int64_t deadline)
+{
+	struct call c = { .db = db, .deadline = deadline };
+
 	if (s->conn && !s->broken && PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
-	if (!s->conn) {
-		s->conn = PQconnectdbParams(db->keywords, db->values, 1);
-		if (!s->conn)
-			die("out of memory");
-		PQsetNoticeProcessor(s->conn, on_notice, NULL);
-	} else {
-		PQreset(s->conn);
-	}
+	slot_drop(s);
+	s->conn = PQconnectdbParams(db->keywords, db->values, 1);
+	if (!s->conn)
+		die("out of memory");
+	PQsetNoticeProcessor(s->conn, on_notice, NULL);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		s->broken = 1;
 		metrics_count(C_DB_CONNECT_FAILURES, 1);
@@ -248,19 +376,37 @@ static int slot_connect(struct db *db, struct slot *s)
 	s->broken = 0;
 	metrics_count(C_DB_CONNECTS, 1);
 	log_connected(s->conn);
-	ensure_schema(db, s->conn);
+	c.conn = s->conn;
+	ensure_schema(&c);
+	if (c.timed_out) {
+		/* the connection is in the middle of the schema statements */
+		s->broken = 1;
+		return -1;
+	}
 	return 0;
 }
 
-/* Whether a failed statement is worth another attempt on a new connection. */
-static int failed(PGconn *conn, PGresult *r)
+/*
+ * Whether a failed statement is worth another attempt on a new
+ * connection. A statement the server cancelled for taking too long
+ * (57014) is not: the next would take as long; the database is
+ * unavailable for now.
+ */
+static int failed(struct call *c, PGresult *r)
 {
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
 	metrics_count(C_DB_ERRORS, 1);
-	log_pq_error("db_error", r ? PQresultErrorMessage(r) : PQerrorMessage(conn), state);
-	if (PQstatus(conn) != CONNECTION_OK || !state)
+	if (c->timed_out) {
+		log_msg("error", "db_timeout", "the database server did not answer in time; "
+			"the connection is dropped");
 		return DB_RETRY;
+	}
+	log_pq_error("db_error", r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn), state);
+	if (PQstatus(c->conn) != CONNECTION_OK || !state)
+		return DB_RETRY;
+	if (!strcmp(state, "57014"))
+		return DB_UNAVAILABLE;
 	if (!strncmp(state, "08", 2) ||      /* connection exception */
 	    !strncmp(state, "57P", 3) ||     /* the server shut down, is starting */
 	    !strcmp(state, "25006") ||       /* read-only: a replica, or a demoted primary */
@@ -282,61 +428,87 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-typedef int (*statement_fn)(PGconn *conn, void *arg);
+/*
+ * Whether another attempt fits in what is left before the deadline: a
+ * new connection needs connect_timeout, a statement at least a little.
+ */
+static int attempt_fits(const struct db *db, const struct slot *s, int64_t deadline)
+{
+	int64_t need = 100;
 
-/* Run `fn` on a slot's connection, reconnecting and trying again when it says so. */
+	if (!s->conn || s->broken)
+		need += db->limits.connect_ms;
+	return deadline - now_ms() >= need;
+}
+
+typedef int (*statement_fn)(struct call *c, void *arg);
+
+/*
+ * Run `fn` on a slot's connection, reconnecting and trying again when it
+ * says so, while the budget lasts.
+ */
 static enum db_result run(struct db *db, int attempts, statement_fn fn, void *arg)
 {
-	struct slot *s = slot_get(db);
+	int64_t deadline = call_deadline(db);
+	struct slot *s = slot_get(db, deadline);
 	int res = DB_UNAVAILABLE;
 
 	if (!s) {
-		log_msg("error", "db_busy", "no database connection was free for %d s",
-			SLOT_WAIT_SECONDS);
+		log_msg("error", "db_busy", "no database connection was free in time");
 		return DB_UNAVAILABLE;
 	}
 	for (int i = 0; i < attempts; i++) {
+		struct call c = { .db = db, .deadline = deadline };
+
 		if (i) {
 			metrics_count(C_DB_RETRIES, 1);
 			backoff(i);
 		}
-		if (slot_connect(db, s) < 0) {
+		if (i && !attempt_fits(db, s, deadline)) {
+			log_msg("error", "db_gave_up", "no attempt on the database fits in what "
+				"is left of the request's time");
+			break;
+		}
+		if (slot_connect(db, s, deadline) < 0) {
 			res = DB_UNAVAILABLE;
 			continue;
 		}
-		res = fn(s->conn, arg);
+		c.conn = s->conn;
+		res = fn(&c, arg);
 		if (res != DB_RETRY)
 			break;
 		s->broken = 1;
 		res = DB_UNAVAILABLE;
 	}
+	if (s->broken)
+		slot_drop(s);
 	slot_put(db, s);
 	return (enum db_result)res;
 }
 
 void db_warm_up(struct db *db)
 {
-	struct slot *s = slot_get(db);
+	int64_t deadline = call_deadline(db);
+	struct slot *s = slot_get(db, deadline);
 
 	if (!s)
 		return;
-	slot_connect(db, s);
+	slot_connect(db, s, deadline);
 	slot_put(db, s);
 }
 
 struct ready_arg {
-	struct db *db;
 	int read_only;
 };
 
-static int ready_fn(PGconn *conn, void *arg)
+static int ready_fn(struct call *c, void *arg)
 {
 	struct ready_arg *a = arg;
-	PGresult *r = PQexec(conn, ready_sql);
+	PGresult *r = call_exec(c, ready_sql, 0, NULL, NULL, NULL);
 	int res;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		res = failed(conn, r);
+		res = failed(c, r);
 		PQclear(r);
 		return res;
 	}
@@ -345,13 +517,13 @@ static int ready_fn(PGconn *conn, void *arg)
 	/* on a read-only server, look again: the list may hold a new primary */
 	if (a->read_only)
 		return DB_RETRY;
-	ensure_schema(a->db, conn);
+	ensure_schema(c);
 	return DB_OK;
 }
 
 enum db_result db_ready(struct db *db, const char **why)
 {
-	struct ready_arg a = { .db = db };
+	struct ready_arg a = { 0 };
 	enum db_result res = run(db, 2, ready_fn, &a);
 
 	*why = NULL;
@@ -446,7 +618,7 @@ static void build_arrays(struct ingest_arg *a, const struct obs_batch *b)
 	}
 }
 
-static int ingest_fn(PGconn *conn, void *arg)
+static int ingest_fn(struct call *c, void *arg)
 {
 	struct ingest_arg *a = arg;
 	const char *params[A__NR];
@@ -459,11 +631,11 @@ static int ingest_fn(PGconn *conn, void *arg)
 		lengths[i] = (int)a->arrays[i].len;
 		formats[i] = 1;
 	}
-	r = PQexecParams(conn, ingest_sql, A__NR, NULL, params, lengths, formats, 0);
+	r = call_exec(c, ingest_sql, A__NR, params, lengths, formats);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		a->added = strtoull(PQcmdTuples(r), NULL, 10);
 	else
-		res = failed(conn, r);
+		res = failed(c, r);
 	PQclear(r);
 	return res;
 }
@@ -491,17 +663,17 @@ struct query_arg {
 	PGresult *result;
 };
 
-static int query_fn(PGconn *conn, void *arg)
+static int query_fn(struct call *c, void *arg)
 {
 	struct query_arg *a = arg;
-	PGresult *r = PQexecParams(conn, a->sql, a->nparams, NULL, a->params, NULL, NULL, 0);
+	PGresult *r = call_exec(c, a->sql, a->nparams, a->params, NULL, NULL);
 	int res;
 
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		a->result = r;
 		return DB_OK;
 	}
-	res = failed(conn, r);
+	res = failed(c, r);
 	PQclear(r);
 	return res;
 }

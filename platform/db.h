@@ -15,6 +15,14 @@
  * for the length of one statement. The first writable connection creates
  * the schema if it is missing; a read-only one leaves it alone.
  *
+ * Every call is bounded in time (struct db_limits): a connection attempt
+ * by libpq's connect_timeout (per server in the list), a statement by the
+ * server's statement_timeout and, for a server that no longer answers at
+ * all (frozen, partitioned), by our own wait of a little longer, after
+ * which the connection is dropped. No new attempt starts after the
+ * request's budget is spent, and a caller waiting for a free connection
+ * waits no longer than that either.
+ *
  * Problems are logged here (without secrets) and returned as a result:
  * DB_UNAVAILABLE (no writable server could be reached: try again later) or
  * DB_ERROR (the statement itself failed).
@@ -35,8 +43,14 @@ enum db_result {
 
 struct db;
 
+struct db_limits {
+	unsigned connect_ms;     /* libpq connect_timeout, rounded up to seconds (at least 2) */
+	unsigned statement_ms;   /* the server's statement_timeout */
+	unsigned budget_ms;      /* no new attempt after this long; 0: no budget */
+};
+
 /* Never fails: connections are made when first needed. */
-struct db *db_open(const char *conninfo, unsigned slots);
+struct db *db_open(const char *conninfo, unsigned slots, const struct db_limits *limits);
 void db_close(struct db *db);
 
 /* Connect one slot now, so start-up logs whether the database is there. */

@@ -123,7 +123,7 @@ static void take_body(struct request *r, const char *data, size_t len)
 {
 	if (!r->wants_body || r->body_too_large)
 		return;
-	if (len > BODY_MAX - r->body.len) {
+	if (len > r->app->max_body - r->body.len) {
 		r->body_too_large = 1;
 		strbuf_release(&r->body);
 		return;
@@ -222,14 +222,14 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	strbuf_release(&msg);
 }
 
-struct MHD_Daemon *http_start(struct app *app, int fd, unsigned threads)
+struct MHD_Daemon *http_start(struct app *app, int fd)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,  /* first: all */
 				MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_THREAD_POOL_SIZE, threads,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
 				MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 				MHD_OPTION_CONNECTION_LIMIT, 1000u,

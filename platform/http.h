@@ -1,5 +1,9 @@
 /*
- * obsd's HTTP layer on libmicrohttpd (thread-pool mode): one struct
+ * obsd's HTTP layer on libmicrohttpd, a thread per connection: a request
+ * waiting on the database holds its own thread only, so /healthz (which
+ * never touches the database) answers while database calls are stuck,
+ * and the supervisor does not restart a sound process for its database's
+ * sake. The database pool bounds how many wait there. One struct
  * request per request, created when its headers are in, holding the body
  * as it arrives, answered once, then counted in the metrics, logged and
  * freed when libmicrohttpd says the request is complete.
@@ -17,14 +21,15 @@
 #include "metrics.h"
 #include "strbuf.h"
 
-/* The largest body accepted: 50,000 rows of long fields fit. */
-#define BODY_MAX ((size_t)32 << 20)
+/* The largest body accepted by default (--max-body): 50,000 rows of long fields fit. */
+#define BODY_MAX_DEFAULT ((size_t)32 << 20)
 
 struct db;
 
 struct app {
 	struct db *db;
 	const char *region;   /* --region: named in /healthz and X-Obsd-Region, or NULL */
+	size_t max_body;      /* --max-body: 413 above it */
 };
 
 struct endpoint;
@@ -64,8 +69,8 @@ double seconds_since(const struct timespec *start);
 const char *request_arg(const struct request *r, const char *name);
 const char *request_header(const struct request *r, const char *name);
 
-/* Serve on the listening socket `fd` with `threads` threads; NULL on failure. */
-struct MHD_Daemon *http_start(struct app *app, int fd, unsigned threads);
+/* Serve on the listening socket `fd`, a thread per connection; NULL on failure. */
+struct MHD_Daemon *http_start(struct app *app, int fd);
 
 /* api.c: choose the route once the headers are in; may answer at once (413). */
 void api_begin(struct request *r);

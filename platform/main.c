@@ -4,6 +4,8 @@
  * PostgreSQL.
  *
  *   obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]
+ *        [--request-timeout DUR] [--connect-timeout DUR] [--statement-timeout DUR]
+ *        [--max-body SIZE]
  *
  * This file reads the command line, opens the listening socket, starts
  * the HTTP server and the database pool, and waits for SIGTERM or SIGINT
@@ -12,6 +14,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "units.h"
 #include "usage.h"
 #include "xalloc.h"
 
@@ -34,9 +37,17 @@
 
 #define THREADS_DEFAULT 4
 #define THREADS_MAX 256
+/* the model's defaults (provisioner/model/model.c) */
+#define REQUEST_TIMEOUT_DEFAULT 10000
+#define CONNECT_TIMEOUT_DEFAULT 2000
+#define STATEMENT_TIMEOUT_DEFAULT 5000
+
+#define USAGE_LINE "usage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]\n" \
+	"            [--request-timeout DUR] [--connect-timeout DUR] [--statement-timeout DUR]\n" \
+	"            [--max-body SIZE]\n"
 
 static const char usage_text[] =
-	"usage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]\n"
+	USAGE_LINE
 	"\n"
 	"The observatory data platform: an HTTP API for observations, stored in PostgreSQL.\n"
 	"\n"
@@ -45,9 +56,20 @@ static const char usage_text[] =
 	"  --db CONNINFO         libpq connection string or URI (default: $OBSD_DB, else\n"
 	"                        libpq's PG* variables); the password belongs in PGPASSWORD\n"
 	"                        or PGPASSFILE\n"
-	"  --threads N           worker threads and database connections (default 4)\n"
+	"  --threads N           database connections (default 4); each connection has a\n"
+	"                        thread of its own\n"
 	"  --region NAME         the region this instance runs in: named in /healthz and\n"
 	"                        in an X-Obsd-Region header on every answer\n"
+	"  --request-timeout DUR the longest a request may take (default $REQUEST_TIMEOUT_MS\n"
+	"                        milliseconds, else 10s): the database is given up on at\n"
+	"                        80% of it, with 503 and Retry-After\n"
+	"  --connect-timeout DUR per database server (default $DB_CONNECT_TIMEOUT_MS\n"
+	"                        milliseconds, else 2s; libpq counts whole seconds, at least 2)\n"
+	"  --statement-timeout DUR  the server's statement_timeout; a server that does not\n"
+	"                        answer at all is given up on 0.5 s after it (default\n"
+	"                        $DB_STATEMENT_TIMEOUT_MS milliseconds, else 5s)\n"
+	"  --max-body SIZE       the largest request body, '32Mi' (default $MAX_BODY_BYTES,\n"
+	"                        else 32Mi): 413 above it\n"
 	"  --help, --version\n"
 	"\n"
 	"exit status: 0 stopped by SIGTERM or SIGINT, 1 could not start, 2 usage error\n";
@@ -58,6 +80,7 @@ struct options {
 	char *db_arg;      /* argv's copy of --db, blanked if it holds a password */
 	unsigned threads;
 	const char *region;
+	uint64_t request_ms, connect_ms, statement_ms, max_body;
 };
 
 static void NORETURN usage_error(const char *fmt, ...) PRINTF(1, 2);
@@ -70,8 +93,7 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: obsd --listen [ADDR]:PORT [--db CONNINFO] [--threads N] [--region NAME]"
-			" (see 'obsd --help')\n");
+	fprintf(stderr, "\n" USAGE_LINE "(see 'obsd --help')\n");
 	exit(2);
 }
 
@@ -85,6 +107,53 @@ static unsigned parse_threads(const char *s)
 	usage_error("--threads must be a whole number from 1 to %d, not '%s'", THREADS_MAX, s);
 }
 
+/* A duration option: at least 100ms, at most an hour. */
+static uint64_t parse_ms(const char *opt, const char *s)
+{
+	const char *why = "is not a duration like '500ms' or '10s'";
+	uint64_t ms;
+
+	if (!parse_duration_ms(s, &ms, &why) && ms >= 100 && ms <= 3600000)
+		return ms;
+	usage_error("%s '%s' %s (100ms to 1h)", opt, s, why);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	const char *why = "is not a size like '32Mi'";
+	uint64_t n;
+
+	if (!parse_bytes(s, &n, &why) && n >= 1024 && n <= ((uint64_t)1 << 30))
+		return n;
+	usage_error("--max-body '%s' %s (1Ki to 1Gi)", s, why);
+}
+
+/* A default from the environment the runtime gives us: a whole number, or `def`. */
+static uint64_t env_number(const char *var, uint64_t def, uint64_t lo, uint64_t hi)
+{
+	const char *v = getenv(var);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		usage_error("$%s must be a whole number from %llu to %llu, not '%s'", var,
+			    (unsigned long long)lo, (unsigned long long)hi, v);
+	return n;
+}
+
+static void options_from_env(struct options *o)
+{
+	o->request_ms = env_number("REQUEST_TIMEOUT_MS", REQUEST_TIMEOUT_DEFAULT, 100, 3600000);
+	o->connect_ms = env_number("DB_CONNECT_TIMEOUT_MS", CONNECT_TIMEOUT_DEFAULT, 100, 3600000);
+	o->statement_ms = env_number("DB_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_DEFAULT, 100,
+				     3600000);
+	o->max_body = env_number("MAX_BODY_BYTES", BODY_MAX_DEFAULT, 1024, (uint64_t)1 << 30);
+}
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,12 +161,17 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "request-timeout", required_argument, NULL, 'T' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "statement-timeout", required_argument, NULL, 'S' },
+		{ "max-body", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	options_from_env(o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
@@ -105,6 +179,10 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'd': o->db_arg = optarg; break;
 		case 't': o->threads = parse_threads(optarg); break;
 		case 'r': o->region = optarg; break;
+		case 'T': o->request_ms = parse_ms("--request-timeout", optarg); break;
+		case 'C': o->connect_ms = parse_ms("--connect-timeout", optarg); break;
+		case 'S': o->statement_ms = parse_ms("--statement-timeout", optarg); break;
+		case 'B': o->max_body = parse_size(optarg); break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("obsd %s\n", OBSD_VERSION); exit(0);
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -243,13 +321,17 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void log_listening(const char *addr, unsigned threads)
+static void log_listening(const char *addr, const struct options *o)
 {
 	struct strbuf line;
 
 	log_begin(&line, "info", "listening");
 	log_str(&line, "addr", addr);
-	log_int(&line, "threads", threads);
+	log_int(&line, "threads", o->threads);
+	log_int(&line, "request_timeout_ms", (long long)o->request_ms);
+	log_int(&line, "connect_timeout_ms", (long long)o->connect_ms);
+	log_int(&line, "statement_timeout_ms", (long long)o->statement_ms);
+	log_int(&line, "max_body", (long long)o->max_body);
 	log_int(&line, "pid", getpid());
 	log_str(&line, "version", OBSD_VERSION);
 	log_end(&line);
@@ -260,6 +342,7 @@ int main(int argc, char **argv)
 	struct options opt = { .threads = THREADS_DEFAULT };
 	struct strbuf bound = STRBUF_INIT;
 	struct app app = { 0 };
+	struct db_limits limits;
 	struct MHD_Daemon *daemon;
 	sigset_t set;
 	int fd, sig = 0;
@@ -273,15 +356,19 @@ int main(int argc, char **argv)
 	if ((fd = open_listener(opt.listen, &bound)) < 0)
 		return 1;
 	app.region = opt.region;
-	app.db = db_open(opt.conninfo, opt.threads);
+	app.max_body = (size_t)opt.max_body;
+	limits.connect_ms = (unsigned)opt.connect_ms;
+	limits.statement_ms = (unsigned)opt.statement_ms;
+	limits.budget_ms = (unsigned)(opt.request_ms * 4 / 5);
+	app.db = db_open(opt.conninfo, opt.threads, &limits);
 	db_warm_up(app.db);
-	if (!(daemon = http_start(&app, fd, opt.threads))) {
+	if (!(daemon = http_start(&app, fd))) {
 		log_msg("fatal", "start_failed", "cannot start the HTTP server on %s", bound.buf);
 		close(fd);
 		db_close(app.db);
 		return 1;
 	}
-	log_listening(bound.buf, opt.threads);
+	log_listening(bound.buf, &opt);
 	while (sigwait(&set, &sig))
 		;
 	log_msg("info", "stopping", "received %s", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -50,50 +50,55 @@ static void print_row(const struct rt_status *s, int color, const char *mode, co
 	strbuf_release(&state);
 }
 
+/* One environment: a row on the terminal, or an entry of the JSON list. */
+static void list_one(const char *state, const char *name, json_t *all, int color)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct rt_status s;
+	long long now = (long long)time(NULL), exp;
+	const char *mode, *gateway;
+	char a[16], e[16], *who;
+
+	if (rt_status_load(&s, state, name, &err) < 0) {
+		rt_status_release(&s);
+		strbuf_release(&err);
+		return;
+	}
+	exp = s.st.expires;
+	mode = rt_mode_names[s.st.mode];
+	gateway = s.st.gateway ? s.st.gateway->url : "";
+	age(a, sizeof(a), now - s.st.created);
+	age(e, sizeof(e), exp ? exp - now : -1);
+	who = rt_owner_name(s.st.uid);
+	if (all)
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+			"name", s.st.name, "state", s.state, "mode", mode, "tier", s.st.tier,
+			"owner", who, "created", (json_int_t)s.st.created,
+			"expires", (json_int_t)exp, "gateway", gateway));
+	else
+		print_row(&s, color, mode, who, a, exp ? e : "never", gateway);
+	free(who);
+	rt_status_release(&s);
+	strbuf_release(&err);
+}
+
 static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 {
 	char *state = state_dir(), **names;
-	struct strbuf err = STRBUF_INIT;
-	json_t *all = json_array();
+	json_t *all = output != CMD_OUTPUT_TEXT ? json_array() : NULL;
 	size_t nr;
-	int json = output != CMD_OUTPUT_TEXT, color = color_enabled(STDOUT_FILENO);
 
 	if (!state) {
-		free(state);
 		json_decref(all);
 		return CLI_USAGE;
 	}
 	names = cmd_env_names(state, &nr);
-	if (!json)
+	if (!all)
 		printf("%-40s %-9s %-8s %-8s %-10s %-7s %-8s %s\n", "NAME", "STATE", "MODE", "TIER",
 		       "OWNER", "AGE", "EXPIRES", "GATEWAY");
-	for (size_t i = 0; i < nr; i++) {
-		struct rt_status s;
-		long long now = (long long)time(NULL), exp;
-		const char *mode, *gateway;
-		char a[16], e[16], *who;
-
-		if (rt_status_load(&s, state, names[i], &err) < 0) {
-			rt_status_release(&s);
-			continue;
-		}
-		exp = s.st.expires;
-		mode = rt_mode_names[s.st.mode];
-		gateway = s.st.gateway ? s.st.gateway->url : "";
-		age(a, sizeof(a), now - s.st.created);
-		age(e, sizeof(e), exp ? exp - now : -1);
-		who = rt_owner_name(s.st.uid);
-		if (json)
-			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
-				"name", s.st.name, "state", s.state, "mode", mode, "tier", s.st.tier,
-				"owner", who, "created", (json_int_t)s.st.created,
-				"expires", (json_int_t)exp, "gateway", gateway));
-		else
-			print_row(&s, color, mode, who, a, exp ? e : "never", gateway);
-		free(who);
-		rt_status_release(&s);
-	}
-	if (json) {
+	for (size_t i = 0; i < nr; i++)
+		list_one(state, names[i], all, color_enabled(STDOUT_FILENO));
+	if (all) {
 		json_t *doc = json_pack("{s:s, s:O}", "format", CMD_FORMAT_LIST, "environments", all);
 
 		cmd_dump(doc, output, 1);
@@ -102,7 +107,6 @@ static enum cli_result cmd_list_exec(struct cli_ctx *ctx)
 	json_decref(all);
 	free_list(names);
 	free(state);
-	strbuf_release(&err);
 	return CLI_OK;
 }
 

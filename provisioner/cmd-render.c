@@ -187,18 +187,41 @@ static enum cli_result worse(enum cli_result a, enum cli_result b)
 	return a == CLI_OK ? b : b == CLI_USAGE ? b : a;
 }
 
+/* Render the targets in memory, and plan what changes under OUT. */
+static enum cli_result render_plan(const struct env_model *m, const char *out, unsigned targets,
+				   struct fileset *fs, struct out_plan *plan)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *prefixes[3] = { NULL };
+	size_t nr_prefixes = 0;
+	char *datadir = find_datadir(m->file, &err);
+	enum cli_result res = CLI_OK;
+
+	if (!datadir) {
+		res = (error("%s", err.buf), CLI_USAGE);
+	} else if (render_all(m, datadir, targets, fs) < 0) {
+		res = CLI_FAILED;
+	} else {
+		for (size_t t = 0; t < 2; t++)
+			if (targets & (1u << t))
+				prefixes[nr_prefixes++] = target_dirs[t];
+		if (out_plan_make(plan, out, fs, prefixes, &err) < 0)
+			res = (error("%s", err.buf), CLI_FAILED);
+	}
+	free(datadir);
+	strbuf_release(&err);
+	return res;
+}
+
 static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 {
 	const struct env_model *m = cmd_model(ctx);
 	struct fileset fs = FILESET_INIT;
 	struct out_plan plan = OUT_PLAN_INIT;
-	struct strbuf err = STRBUF_INIT;
-	char *out, *datadir = NULL;
-	const char *prefixes[3] = { NULL };
-	size_t nr_prefixes = 0;
 	unsigned targets = target_bits[opt.target];
-	enum cli_result res = CLI_USAGE;
+	enum cli_result res;
 	static char detail[64];
+	char *out;
 
 	if (!m->branch || !m->commit) {
 		error("cannot render '%s': the %s is unknown (every resource is tagged with the "
@@ -207,23 +230,9 @@ static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 		return CLI_USAGE;
 	}
 	out = opt.out ? xstrdup(opt.out) : xasprintf("out/%s", m->env_name);
-	datadir = find_datadir(m->file, &err);
-	if (!datadir) {
-		error("%s", err.buf);
+	res = render_plan(m, out, targets, &fs, &plan);
+	if (res != CLI_OK)
 		goto done;
-	}
-	if (render_all(m, datadir, targets, &fs) < 0) {
-		res = CLI_FAILED;
-		goto done;
-	}
-	for (size_t t = 0; t < 2; t++)
-		if (targets & (1u << t))
-			prefixes[nr_prefixes++] = target_dirs[t];
-	if (out_plan_make(&plan, out, &fs, prefixes, &err) < 0) {
-		error("%s", err.buf);
-		res = CLI_FAILED;
-		goto done;
-	}
 	if (opt.check || opt.stat) {
 		res = check_all(out, &plan);
 	} else {
@@ -236,8 +245,6 @@ static enum cli_result cmd_render_exec(struct cli_ctx *ctx)
 done:
 	out_plan_release(&plan);
 	fileset_release(&fs);
-	strbuf_release(&err);
-	free(datadir);
 	free(out);
 	return res;
 }

@@ -506,6 +506,50 @@ static int after_down(struct up *u, struct rt_state *st, int *have, struct strbu
 }
 
 /*
+ * Where a dry run's plan would go: the environment's own index and mode
+ * when it exists (an unreadable state is planned as a new one), else the
+ * next free index in the pool; -1 in o->index when there is none. 1: a
+ * new environment, 0: an existing one.
+ */
+static int dry_run_place(struct up *u, struct rt_state *st, struct rt_plan_opts *o,
+			 struct strbuf *err)
+{
+	int pool;
+
+	if (rt_state_load(st, u->envdir, err) == 0) {
+		o->netns = st->mode == RT_NETNS;
+		o->index = st->index;
+		if (pick_account(u, st, o->index, err) < 0)
+			o->index = -1;
+		return 0;
+	}
+	strbuf_reset(err);
+	pool = rt_pool_lock(u->state, err);
+	choose_mode(u);
+	o->netns = u->netns;
+	o->index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, 1, err);
+	if (o->index > 0 && pick_account(u, NULL, o->index, err) < 0)
+		o->index = -1;
+	if (pool >= 0)
+		close(pool);
+	return 1;
+}
+
+/* The state.json an up would write, as JSON or YAML. */
+static void print_state_doc(const struct rt_state *st)
+{
+	char *s = rt_state_encode(st);
+	json_t *doc = opt.output == CMD_OUTPUT_YAML ? json_loads(s, 0, NULL) : NULL;
+
+	if (doc)
+		cmd_dump(doc, CMD_OUTPUT_YAML, 1);
+	else
+		fputs(s, stdout);
+	json_decref(doc);
+	free(s);
+}
+
+/*
  * --dry-run: the plan an up would make now, for people (what runs where),
  * or with -o json the state.json it would write; nothing is written.
  */
@@ -516,28 +560,8 @@ static enum cli_result dry_run(struct up *u)
 	struct rt_plan *p = NULL;
 	struct rt_state st;
 	enum cli_result res = CLI_OK;
-	int fresh = 1;
+	int fresh = dry_run_place(u, &st, &o, &err);
 
-	/* an unreadable state is planned as a new one: nothing is written */
-	if (rt_state_load(&st, u->envdir, &err) == 0) {
-		fresh = 0;
-		o.netns = st.mode == RT_NETNS;
-		o.index = st.index;
-		if (pick_account(u, &st, o.index, &err) < 0)
-			o.index = -1;
-	} else {
-		int pool;
-
-		strbuf_reset(&err);
-		pool = rt_pool_lock(u->state, &err);
-		choose_mode(u);
-		o.netns = u->netns;
-		o.index = pool < 0 ? -1 : rt_pool_alloc(u->state, u->netns, 1, &err);
-		if (o.index > 0 && pick_account(u, NULL, o.index, &err) < 0)
-			o.index = -1;
-		if (pool >= 0)
-			close(pool);
-	}
 	o.account = u->account.name ? &u->account : NULL;
 	if (o.index > 0)
 		p = rt_plan_new(cmd_model(u->ctx), &o, &err);
@@ -547,15 +571,7 @@ static enum cli_result dry_run(struct up *u)
 	} else if (opt.output == CMD_OUTPUT_TEXT) {
 		cmd_print_plan(rt_plan_state(p), cmd_model(u->ctx), u->envdir, fresh);
 	} else {
-		char *s = rt_state_encode(rt_plan_state(p));
-		json_t *doc = opt.output == CMD_OUTPUT_YAML ? json_loads(s, 0, NULL) : NULL;
-
-		if (doc)
-			cmd_dump(doc, CMD_OUTPUT_YAML, 1);
-		else
-			fputs(s, stdout);
-		json_decref(doc);
-		free(s);
+		print_state_doc(rt_plan_state(p));
 	}
 	rt_plan_free(p);
 	rt_state_release(&st);
@@ -563,14 +579,85 @@ static enum cli_result dry_run(struct up *u)
 	return res;
 }
 
+/* Plan (anew, or again for one that exists) and build; -1 with err. */
+static int make(struct up *u, struct rt_state *st, int have, int *cold, struct strbuf *err)
+{
+	int rc;
+
+	if (have == 0) {
+		rc = plan_existing_env(u, st, err);
+	} else {
+		u->fresh = 1;
+		choose_mode(u);
+		rc = plan_new_env(u, err);
+	}
+	if (rc < 0 || build(u, cold, err) < 0) {
+		if (!err->len)
+			strbuf_addstr(err, "interrupted");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bring the environment to healthy under its lock: wait out a down, find
+ * what exists, plan and build what is missing, wait for health.
+ */
+static enum cli_result converge(struct up *u, struct rt_state *st)
+{
+	struct strbuf err = STRBUF_INIT;
+	enum cli_result res = CLI_OK;
+	int cold = 0, ex = 2, rc, have;
+
+	u->lock = rt_lock(u->envdir, "up", (int)u->timeout_ms, &err);
+	if (u->lock < 0) {
+		res = (error("%s", err.buf), CLI_FAILED);
+		goto out;
+	}
+	rt_state_release(st);
+	have = rt_state_load(st, u->envdir, &err);
+	if (have >= 0 && after_down(u, st, &have, &err) < 0)
+		have = -1;
+	if (have < 0 || (have == 0 && (ex = existing(u, &err)) < 0)) {
+		res = (error("%s", err.buf), interrupted ? CLI_INTERRUPTED : CLI_FAILED);
+		goto out;
+	}
+	if (ex == 1) {
+		if (st->state != RT_RUNNING) {
+			/* the up that made it died after the processes were healthy */
+			st->state = RT_RUNNING;
+			rt_state_save(st, u->envdir, NULL);
+		}
+		print_result(u, "already up and healthy; checked");
+		goto out;
+	}
+	if (ex == 2 && make(u, st, have, &cold, &err) < 0) {
+		res = fail(u, err.buf);
+		goto out;
+	}
+	if (opt.no_wait) {
+		print_result(u, "started; not waiting for health");
+		goto out;
+	}
+	rc = wait_healthy(u, &err);
+	if (rc) {
+		res = fail(u, rc > 0 ? "interrupted" : err.buf);
+		goto out;
+	}
+	if (u->plan)
+		save_state(u, RT_RUNNING, NULL);
+	print_result(u, u->fresh ? (cold ? "up (PostgreSQL template made first)" : "up") : "repaired");
+out:
+	strbuf_release(&err);
+	return res;
+}
+
 static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 {
 	struct up u = { .ctx = ctx, .lock = -1, .pool = -1 };
-	struct strbuf err = STRBUF_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
-	enum cli_result res = CLI_OK;
+	enum cli_result res;
 	struct rt_state st;
-	int cold = 0, ex = 2, rc, have;
 
 	u.t0 = clock_ns();
 	u.name = cmd_model(ctx)->env_name;
@@ -604,56 +691,7 @@ static enum cli_result cmd_up_exec(struct cli_ctx *ctx)
 		chmod(u.state, 0711);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	u.lock = rt_lock(u.envdir, "up", (int)u.timeout_ms, &err);
-	if (u.lock < 0) {
-		res = (error("%s", err.buf), CLI_FAILED);
-		goto out;
-	}
-	rt_state_release(&st);
-	have = rt_state_load(&st, u.envdir, &err);
-	if (have >= 0 && after_down(&u, &st, &have, &err) < 0)
-		have = -1;
-	if (have < 0 || (have == 0 && (ex = existing(&u, &err)) < 0)) {
-		res = (error("%s", err.buf), interrupted ? CLI_INTERRUPTED : CLI_FAILED);
-		goto out;
-	}
-	if (ex == 1) {
-		if (st.state != RT_RUNNING) {
-			/* the up that made it died after the processes were healthy */
-			st.state = RT_RUNNING;
-			rt_state_save(&st, u.envdir, NULL);
-		}
-		print_result(&u, "already up and healthy; checked");
-		goto out;
-	}
-	if (ex == 2) {
-		if (have == 0) {
-			rc = plan_existing_env(&u, &st, &err);
-		} else {
-			u.fresh = 1;
-			choose_mode(&u);
-			rc = plan_new_env(&u, &err);
-		}
-		if (rc < 0 || build(&u, &cold, &err) < 0) {
-			if (!err.len)
-				strbuf_addstr(&err, "interrupted");
-			res = fail(&u, err.buf);
-			goto out;
-		}
-	}
-	if (opt.no_wait) {
-		print_result(&u, "started; not waiting for health");
-		goto out;
-	}
-	rc = wait_healthy(&u, &err);
-	if (rc) {
-		res = fail(&u, rc > 0 ? "interrupted" : err.buf);
-		goto out;
-	}
-	if (u.plan)
-		save_state(&u, RT_RUNNING, NULL);
-	print_result(&u, u.fresh ? (cold ? "up (PostgreSQL template made first)" : "up")
-				 : "repaired");
+	res = converge(&u, &st);
 out:
 	rt_state_release(&st);
 	rt_plan_free(u.plan);
@@ -661,7 +699,6 @@ out:
 		close(u.pool);
 	if (u.lock >= 0)
 		close(u.lock);
-	strbuf_release(&err);
 	rt_account_release(&u.account);
 	cmd_progress_done(&u.progress);
 	free(u.state);

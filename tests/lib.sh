@@ -7,6 +7,7 @@
 #   skip_all "reason"                     # nothing can run here; says why
 #   done_testing
 #   json FILE EXPR                        # a value from a JSON document (python3)
+#   need_runtime                          # skip_all unless PostgreSQL 15, nginx, curl, python3
 
 set -u
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -65,6 +66,16 @@ skip_all() {
 done_testing() {
 	echo "1..$test_count"
 	[ "$test_failed" -eq 0 ]
+}
+
+# What the local runtime's tests need (PostgreSQL 15, nginx, curl,
+# python3), or skip_all saying which is missing. Sets pg_bin.
+need_runtime() {
+	pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
+	[ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
+	command -v curl >/dev/null || skip_all "curl is not installed"
+	command -v python3 >/dev/null || skip_all "python3 is not installed"
 }
 
 # The commit the tests pass, so output does not depend on the checkout.

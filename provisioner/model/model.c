@@ -150,6 +150,8 @@ static void service_init(void *obj)
 	s->autoscale.cpu = 70;
 	s->resources.cpu_m = 100;
 	s->resources.memory = 128 << 20;
+	s->request_timeout_ms = 10000;
+	s->max_body = (uint64_t)32 << 20;
 }
 
 static const struct yd_field service_fields[] = {
@@ -165,6 +167,11 @@ static const struct yd_field service_fields[] = {
 	F(struct service, resources, "resources", YD_STRUCT, .sub = &resources_schema),
 	F(struct service, env, "env", YD_STRMAP, .doc = "configuration that is not secret"),
 	F(struct service, secrets, "secrets", YD_NAMED, .sub = &secret_schema),
+	F(struct service, request_timeout_ms, "request_timeout", YD_DURATION, RANGE(1000, 600000),
+	  YD_VPOS(struct service, request_timeout_pos),
+	  .doc = "the longest a request may take: the gateway answers 503 after it"),
+	F(struct service, max_body, "max_body", YD_BYTES, RANGE(1024, (int64_t)1 << 30),
+	  .doc = "the largest request body: the gateway answers 413 above it"),
 };
 
 static const struct yd_schema service_schema = {
@@ -191,6 +198,8 @@ static void datastore_init(void *obj)
 	d->port = 5432;
 	d->backup_retention_ms = 7 * 86400000ULL;
 	d->deletion_protection = 1;
+	d->connect_timeout_ms = 2000;
+	d->statement_timeout_ms = 5000;
 }
 
 static const struct yd_field datastore_fields[] = {
@@ -210,6 +219,12 @@ static const struct yd_field datastore_fields[] = {
 	F(struct datastore, backup_retention_ms, "backup_retention", YD_DURATION,
 	  RANGE(86400000, 35 * 86400000LL)),
 	F(struct datastore, deletion_protection, "deletion_protection", YD_BOOL),
+	F(struct datastore, connect_timeout_ms, "connect_timeout", YD_DURATION, RANGE(1000, 60000),
+	  YD_VPOS(struct datastore, connect_timeout_pos),
+	  .doc = "how long a service waits for a connection, per server"),
+	F(struct datastore, statement_timeout_ms, "statement_timeout", YD_DURATION,
+	  RANGE(100, 600000), YD_VPOS(struct datastore, statement_timeout_pos),
+	  .doc = "how long one statement may run (the server cancels it; the client gives up)"),
 };
 
 static const struct yd_schema datastore_schema = {

@@ -85,6 +85,14 @@ struct service {
 	struct resources resources;
 	struct ykvlist env;
 	struct yarray secrets;   /* struct secret_ref */
+	/*
+	 * One home for the limits the gateway and the service share: the
+	 * gateway's proxy timeouts and body limit on the service's routes are
+	 * these, and the service is told them (REQUEST_TIMEOUT_MS, MAX_BODY_BYTES).
+	 */
+	uint64_t request_timeout_ms;  /* the longest a request may take; default 10s */
+	struct ypos request_timeout_pos;
+	uint64_t max_body;            /* the largest request body, bytes; default 32Mi */
 };
 
 struct replication {
@@ -110,6 +118,10 @@ struct datastore {
 	struct replication replication;
 	uint64_t backup_retention_ms;
 	int deletion_protection;
+	/* client-side bounds of the services that use it; below every user's request_timeout */
+	uint64_t connect_timeout_ms;   /* default 2s */
+	uint64_t statement_timeout_ms; /* default 5s */
+	struct ypos connect_timeout_pos, statement_timeout_pos;
 };
 
 struct route {

@@ -6,6 +6,7 @@
 #include "model.h"
 #include "naming.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -306,6 +307,36 @@ static void check_env(struct checker *c, const struct service *s)
 	}
 }
 
+/*
+ * The gateway gives up on a request after the service's request_timeout;
+ * the service must be able to answer 503 before that, after one connect
+ * and one statement of each datastore it uses have run out of time.
+ */
+static void check_timeouts(struct checker *c, const struct service *s)
+{
+	for (size_t i = 0; i < s->depends_on.nr; i++) {
+		const struct datastore *d = model_datastore(c->m, s->depends_on.v[i].name);
+		struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, t = STRBUF_INIT;
+		const struct ypos *p;
+
+		if (!d || s->request_timeout_ms > d->connect_timeout_ms + d->statement_timeout_ms)
+			continue;
+		p = s->request_timeout_pos.line ? &s->request_timeout_pos :
+		    d->statement_timeout_pos.line ? &d->statement_timeout_pos :
+		    d->connect_timeout_pos.line ? &d->connect_timeout_pos : &s->pos;
+		format_duration_ms(&t, s->request_timeout_ms);
+		format_duration_ms(&a, d->connect_timeout_ms);
+		format_duration_ms(&b, d->statement_timeout_ms);
+		fail(c, p, "'request_timeout' (%s) of service '%s' is not longer than "
+		     "'connect_timeout' (%s) plus 'statement_timeout' (%s) of datastore '%s': "
+		     "the gateway would give up before the service could answer", t.buf, s->name,
+		     a.buf, b.buf, d->name);
+		strbuf_release(&a);
+		strbuf_release(&b);
+		strbuf_release(&t);
+	}
+}
+
 static void check_services(struct checker *c)
 {
 	const struct env_model *m = c->m;
@@ -343,6 +374,7 @@ static void check_services(struct checker *c)
 			fail(c, &s->resources.pos, "'resources.memory_limit' of service '%s' is below "
 			     "its request", s->name);
 		check_secrets(c, s);
+		check_timeouts(c, s);
 	}
 	find_cycle(c);
 }

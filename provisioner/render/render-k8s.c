@@ -171,11 +171,23 @@ static json_t *config_data(const struct k8s *k, const struct service *s)
 	json_object_set_new(d, "TIER", json_string(tier_names[m->tier]));
 	json_object_set_new(d, "REGION", json_string(k->region->name));
 	json_object_set_new(d, "PORT", json_string(port));
-	for (size_t i = 0; i < s->depends_on.nr; i++) {
+	/* the limits the gateway keeps to, as the local runtime gives them */
+	json_object_set_new(d, "REQUEST_TIMEOUT_MS",
+			    str_take(xasprintf("%llu", (unsigned long long)s->request_timeout_ms)));
+	json_object_set_new(d, "MAX_BODY_BYTES",
+			    str_take(xasprintf("%llu", (unsigned long long)s->max_body)));
+	for (size_t i = 0, first = 1; i < s->depends_on.nr; i++) {
 		const char *dep = s->depends_on.v[i].name;
 		const struct datastore *ds = model_datastore(m, dep);
 		const struct service *svc = model_service(m, dep);
 
+		if (ds && first) {
+			first = 0;
+			json_object_set_new(d, "DB_CONNECT_TIMEOUT_MS", str_take(xasprintf("%llu",
+					    (unsigned long long)ds->connect_timeout_ms)));
+			json_object_set_new(d, "DB_STATEMENT_TIMEOUT_MS", str_take(xasprintf("%llu",
+					    (unsigned long long)ds->statement_timeout_ms)));
+		}
 		if (ds) {
 			set_take(d, env_key(dep, "HOST"), str_take(xasprintf("%s.%s.%s", ds->name,
 					m->env_name, m->dns.internal_domain)));
@@ -504,6 +516,40 @@ static void render_default_policies(struct k8s *k)
 
 /* --- the gateway ---------------------------------------------------------- */
 
+/*
+ * The routed services' request_timeout and max_body, for ingress-nginx:
+ * an Ingress has one of each, so when the routed services differ it takes
+ * the largest (the service with the smaller limit still answers 413, or
+ * 503 within its own time).
+ */
+static void route_limits(json_t *a, const struct env_model *m)
+{
+	uint64_t timeout_ms = 0, max_body = 0;
+	unsigned long long seconds;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < m->gateway.routes.nr; i++) {
+		const struct route *r = MODEL_AT(m->gateway.routes, struct route, i);
+		const struct service *s = model_service(m, r->service.name);
+
+		if (s && s->request_timeout_ms > timeout_ms)
+			timeout_ms = s->request_timeout_ms;
+		if (s && s->max_body > max_body)
+			max_body = s->max_body;
+	}
+	if (!timeout_ms)
+		return;
+	format_nginx_size(&sb, max_body);
+	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-body-size",
+			    str_take(strbuf_detach(&sb, NULL)));
+	/* whole seconds, rounded up */
+	seconds = (timeout_ms + 999) / 1000;
+	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-read-timeout",
+			    str_take(xasprintf("%llu", seconds)));
+	json_object_set_new(a, "nginx.ingress.kubernetes.io/proxy-send-timeout",
+			    str_take(xasprintf("%llu", seconds)));
+}
+
 static json_t *gateway_annotations(const struct env_model *m)
 {
 	const struct gateway *g = &m->gateway;
@@ -530,6 +576,7 @@ static json_t *gateway_annotations(const struct env_model *m)
 		json_object_set_new(a, "nginx.ingress.kubernetes.io/auth-realm",
 				    str_take(xasprintf("%s %s", m->platform, m->env_name)));
 	}
+	route_limits(a, m);
 	return a;
 }
 

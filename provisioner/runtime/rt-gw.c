@@ -14,6 +14,7 @@
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "units.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -139,12 +140,43 @@ static void render_main(const struct gw_conf *c, struct strbuf *out)
 	/* unused where nginx has atomic operations, but then it cannot land in /var/lock either */
 	add_path_directive(out, "", "lock_file", c, "nginx.lock", "");
 	add_path_directive(out, "", "error_log", c, GW_ERROR_LOG, " warn");
-	/* a graceful stop (SIGQUIT) must not wait forever on idle keep-alive clients */
-	strbuf_addstr(out, "worker_shutdown_timeout 10s;\n"
-			   "\n"
-			   "events {\n"
-			   "\tworker_connections 1024;\n"
-			   "}\n");
+	/*
+	 * A graceful stop (SIGQUIT) must not wait forever on idle keep-alive
+	 * clients. Connections are cheap to hold and slow clients hold many
+	 * (a proxied request takes two: the client's and the upstream's):
+	 * 8192 per worker, and the descriptors for them (the master raises
+	 * the workers' limit while it is still root).
+	 */
+	strbuf_addf(out, "worker_shutdown_timeout 10s;\n"
+			 "worker_rlimit_nofile %d;\n"
+			 "\n"
+			 "events {\n"
+			 "\tworker_connections %d;\n"
+			 "}\n", 2 * GW_WORKER_CONNECTIONS + 64, GW_WORKER_CONNECTIONS);
+}
+
+/*
+ * What one client may hold. A client that trickles its request header
+ * gets client_header_timeout for all of it, from the first byte of the
+ * connection: in nginx 1.22 that bounds the TLS handshake too (there is no
+ * ssl_handshake_timeout before 1.25.3). A body gets client_body_timeout
+ * between reads, an answer send_timeout between writes; an idle
+ * keep-alive connection is closed after keepalive_timeout. limit_conn
+ * counts the requests in progress per address (once the header is in):
+ * past it, 429, as for the rate limit.
+ */
+static void render_client_limits(struct strbuf *out)
+{
+	strbuf_addf(out, "\tclient_header_timeout 5s;\n"
+			 "\tclient_body_timeout 10s;\n"
+			 "\tsend_timeout 10s;\n"
+			 "\tkeepalive_timeout 15s;\n"
+			 "\tkeepalive_requests 1000;\n"
+			 "\treset_timedout_connection on;\n"
+			 "\tlimit_conn_zone $binary_remote_addr zone=gw_conn:10m;\n"
+			 "\tlimit_conn gw_conn %d;\n"
+			 "\tlimit_conn_status 429;\n"
+			 "\tlimit_conn_log_level warn;\n", GW_CONN_PER_CLIENT);
 }
 
 /*
@@ -211,8 +243,8 @@ static int has_primary(const struct gw_upstream *u)
 }
 
 /*
- * max_fails=1 fail_timeout=2s: one failed attempt (refused, timed out,
- * 502/503) takes a server out for 2 s, so when the primary region is
+ * max_fails=1 fail_timeout=2s: one failed attempt (refused, reset, timed
+ * out, or a 502 answer) takes a server out for 2 s, so when the primary region is
  * gone, requests go straight to the backups instead of paying a connect
  * timeout each, and the primaries are tried again 2 s later. nginx needs
  * at least one non-backup server: if the primary region has none, the
@@ -259,6 +291,15 @@ static void render_tls(const struct gw_conf *c, struct strbuf *out)
  * committed there; sending a 50,000-row batch again to another server
  * could store it twice.
  *
+ * What counts as a failed attempt (and takes a server out, see
+ * render_upstream) is what proxy_next_upstream lists: never a 4xx, and
+ * not a 503 either, which obsd gives when its database is unavailable: the
+ * server is fine, and its peers share the database.
+ *
+ * A request nginx cannot get answered (no server reachable: 502; none
+ * answered within the route's timeout: 504) is answered 503 with
+ * Retry-After, as the services answer when they cannot serve.
+ *
  * X-Forwarded-For is set, not appended to: the gateway is the edge, and
  * what a client sends in it is not to be trusted. The Authorization
  * header is the gateway's credential, not the services': it is not
@@ -274,7 +315,40 @@ static void render_proxy(struct strbuf *out)
 			   "\t\tproxy_set_header X-Request-Id $gw_request_id;\n"
 			   "\t\tproxy_set_header Authorization \"\";\n"
 			   "\t\tproxy_connect_timeout 1s;\n"
-			   "\t\tproxy_next_upstream error timeout http_502 http_503;\n");
+			   "\t\tproxy_next_upstream error timeout http_502;\n"
+			   "\t\tproxy_intercept_errors on;\n"
+			   "\t\terror_page 502 504 =503 @gw_unavailable;\n");
+}
+
+static void render_unavailable(struct strbuf *out)
+{
+	strbuf_addstr(out, "\n\t\tlocation @gw_unavailable {\n"
+			   "\t\t\tdefault_type application/json;\n"
+			   "\t\t\tadd_header Retry-After 1 always;\n"
+			   "\t\t\treturn 503 '{\"error\":\"the service cannot answer now; "
+			   "try again\"}\\n';\n"
+			   "\t\t}\n");
+}
+
+/*
+ * The route's service's limits. proxy_next_upstream_timeout keeps a
+ * request that timed out on one server from waiting that long again on
+ * the next: the client's wait is bounded by the one timeout.
+ */
+static void render_route_limits(const struct gw_route *r, struct strbuf *out)
+{
+	if (r->timeout_ms) {
+		const char *const d[] = { "proxy_read_timeout", "proxy_send_timeout",
+					  "proxy_next_upstream_timeout" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(d); i++)
+			strbuf_addf(out, "\t\t\t%s %" PRIu64 "ms;\n", d[i], r->timeout_ms);
+	}
+	if (r->max_body) {
+		strbuf_addstr(out, "\t\t\tclient_max_body_size ");
+		format_nginx_size(out, r->max_body);
+		strbuf_addstr(out, ";\n");
+	}
 }
 
 /*
@@ -321,13 +395,14 @@ static size_t prefix_len(const char *prefix)
 	return n;
 }
 
-static void render_location(const struct gw_conf *c, const char *match, const char *path,
-			    size_t len, const char *upstream, struct strbuf *out)
+static void render_location(const struct gw_conf *c, const char *match, const struct gw_route *r,
+			    size_t len, struct strbuf *out)
 {
-	strbuf_addf(out, "\n\t\tlocation %s %.*s%s {\n", match, (int)len, path,
+	strbuf_addf(out, "\n\t\tlocation %s %.*s%s {\n", match, (int)len, r->prefix,
 		    *match == '^' ? "/" : "");
 	render_guard(c, out);
-	strbuf_addf(out, "\t\t\tproxy_pass http://%s;\n\t\t}\n", upstream);
+	render_route_limits(r, out);
+	strbuf_addf(out, "\t\t\tproxy_pass http://%s;\n\t\t}\n", r->upstream);
 }
 
 /*
@@ -340,8 +415,8 @@ static void render_route(const struct gw_conf *c, const struct gw_route *r, stru
 	size_t n = prefix_len(r->prefix);
 
 	if (n)
-		render_location(c, "=", r->prefix, n, r->upstream, out);
-	render_location(c, "^~", r->prefix, n, r->upstream, out);
+		render_location(c, "=", r, n, out);
+	render_location(c, "^~", r, n, out);
 }
 
 static int routes_root(const struct gw_conf *c)
@@ -370,6 +445,7 @@ static void render_server(const struct gw_conf *c, struct strbuf *out)
 			   "\t\t\tdefault_type text/plain;\n"
 			   "\t\t\treturn 200 \"ok\\n\";\n"
 			   "\t\t}\n");
+	render_unavailable(out);
 	for (size_t i = 0; i < c->nr_routes; i++)
 		render_route(c, &c->routes[i], out);
 	if (!routes_root(c))
@@ -380,8 +456,8 @@ static void render_server(const struct gw_conf *c, struct strbuf *out)
 }
 
 /*
- * client_max_body_size: a 50,000-row JSON batch is a few MB; 64m leaves
- * room without letting one client fill the disk with temp files.
+ * client_max_body_size: each route has its service's; what no route
+ * takes gets nginx's default of 1m.
  */
 void gw_render_conf(const struct gw_conf *c, struct strbuf *out)
 {
@@ -389,7 +465,8 @@ void gw_render_conf(const struct gw_conf *c, struct strbuf *out)
 	strbuf_addstr(out, "\nhttp {\n"
 			   "\tserver_tokens off;\n"
 			   "\tdefault_type application/octet-stream;\n"
-			   "\tclient_max_body_size 64m;\n");
+			   "\tclient_max_body_size 1m;\n");
+	render_client_limits(out);
 	render_temp_paths(c, out);
 	render_maps(c, out);
 	render_logs(c, out);

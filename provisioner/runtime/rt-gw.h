@@ -45,6 +45,14 @@ struct gw_upstream {
 struct gw_route {
 	char *prefix;
 	char *upstream;
+	/*
+	 * The routed service's own limits (the model's request_timeout and
+	 * max_body; 0: nginx's defaults): how long nginx waits for it (read
+	 * and send, and for trying another server), and the largest body it
+	 * passes on (413 above it, before anything reaches the service).
+	 */
+	uint64_t timeout_ms;
+	uint64_t max_body;
 };
 
 /* Owns every string and array it points at; gw_conf_release() frees them. */
@@ -68,6 +76,13 @@ struct gw_conf {
 	struct gw_route *routes;
 	size_t nr_routes;
 };
+
+/*
+ * Connections per worker (slow clients hold thousands), and requests in
+ * progress per client address (limit_conn; 429 past it).
+ */
+#define GW_WORKER_CONNECTIONS 8192
+#define GW_CONN_PER_CLIENT 64
 
 /* Files below prefix_dir, as nginx.conf names them. */
 #define GW_PID_FILE "nginx.pid"

@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -390,6 +391,20 @@ static void ds_hosts(struct rt_plan *p, const char *ds, struct strbuf *hosts, st
 	}
 }
 
+/*
+ * The first datastore's timeouts: libpq's own connect timeout (whole
+ * seconds, per server) and statement_timeout as a server setting, so any
+ * libpq program keeps to them, and both in milliseconds for a service
+ * that bounds its calls on its own side too (obsd does).
+ */
+static void add_db_timeouts(struct strv *env, const struct datastore *d)
+{
+	strv_pushf(env, "PGCONNECT_TIMEOUT=%" PRIu64, (d->connect_timeout_ms + 999) / 1000);
+	strv_pushf(env, "PGOPTIONS=-c statement_timeout=%" PRIu64, d->statement_timeout_ms);
+	strv_pushf(env, "DB_CONNECT_TIMEOUT_MS=%" PRIu64, d->connect_timeout_ms);
+	strv_pushf(env, "DB_STATEMENT_TIMEOUT_MS=%" PRIu64, d->statement_timeout_ms);
+}
+
 static void service_env(struct rt_plan *p, const struct service *s, const struct region *r,
 			struct rt_proc *o, const struct subst_deferred *dv)
 {
@@ -402,6 +417,8 @@ static void service_env(struct rt_plan *p, const struct service *s, const struct
 	env_add(&env, "TIER", tier_names[m->tier]);
 	env_add(&env, "REGION", r->name);
 	env_add(&env, "PORT", dv->port);
+	strv_pushf(&env, "REQUEST_TIMEOUT_MS=%" PRIu64, s->request_timeout_ms);
+	strv_pushf(&env, "MAX_BODY_BYTES=%" PRIu64, s->max_body);
 	for (size_t i = 0; i < s->depends_on.nr; i++) {
 		const char *dep = s->depends_on.v[i].name;
 		struct strbuf k = STRBUF_INIT, hosts = STRBUF_INIT, ports = STRBUF_INIT;
@@ -428,7 +445,7 @@ static void service_env(struct rt_plan *p, const struct service *s, const struct
 			env_add(&env, "PGDATABASE", d->database);
 			env_add(&env, "PGUSER", d->username);
 			env_add(&env, "PGTARGETSESSIONATTRS", "read-write");
-			env_add(&env, "PGCONNECT_TIMEOUT", "2");
+			add_db_timeouts(&env, d);
 			env_add(&env, "PGAPPNAME", o->name);
 			char *file = path_in(p->secrets, "%s.password", d->name);
 
@@ -621,7 +638,11 @@ static int plan_gateway(struct rt_plan *p, struct strbuf *err)
 		const struct route *rt = MODEL_AT(g->routes, struct route, i);
 		size_t u;
 
-		c->routes[i] = (struct gw_route){ xstrdup(rt->prefix), xstrdup(rt->service.name) };
+		const struct service *svc = model_service(m, rt->service.name);
+
+		c->routes[i] = (struct gw_route){ xstrdup(rt->prefix), xstrdup(rt->service.name),
+						  svc ? svc->request_timeout_ms : 0,
+						  svc ? svc->max_body : 0 };
 		for (u = 0; u < c->nr_upstreams; u++)
 			if (!strcmp(c->upstreams[u].name, rt->service.name))
 				break;

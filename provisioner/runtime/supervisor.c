@@ -39,6 +39,7 @@
 #include "run-command.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "sv-policy.h"
 #include "units.h"
 #include "xalloc.h"
 
@@ -65,9 +66,6 @@
 #include <unistd.h>
 
 #define FAST_CHECK_MS 100          /* until first healthy: answer `up` quickly */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define STABLE_MS 10000            /* healthy this long: the backoff starts again */
 #define STOP_GRACE_MS 1500
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
 #define REFUSED_SHOWN_MS 10000     /* a refused failover request is shown this long */
@@ -219,7 +217,7 @@ static int load_state(struct sv *sv, struct strbuf *err)
 		p->health.def = p->def->health;
 		p->ready.def = p->def->ready;
 		p->state = RT_P_WAITING;
-		p->backoff_ms = BACKOFF_MIN_MS;
+		p->backoff_ms = SV_BACKOFF_MIN_MS;
 	}
 	sv->nr_ds = sv->st.datastores.nr;
 	sv->ds = xcalloc(sv->nr_ds + 1, sizeof(*sv->ds));
@@ -269,6 +267,26 @@ static int deps_ready(struct sv *sv, struct proc *p)
 		if (!group_ready(sv, *d))
 			return 0;
 	return 1;
+}
+
+/*
+ * A replica streams as the replication role, which the primary's bootstrap
+ * makes: started earlier, it fails with "role does not exist" in its log.
+ * So a member that is not its datastore's primary waits for that primary
+ * to be ready. The primary itself never waits (after a failover it is the
+ * old replica, and must come back on its own).
+ */
+static int member_may_start(struct sv *sv, struct proc *p)
+{
+	struct datastore_rt *d = p->def->pg ? find_ds(sv, p->def->pg->datastore) : NULL;
+	int ok;
+
+	if (!d)
+		return 1;
+	pthread_mutex_lock(&sv->lock);
+	ok = d->primary == p || (d->primary && proc_ready(sv, d->primary));
+	pthread_mutex_unlock(&sv->lock);
+	return ok;
 }
 
 static void save_runtime(struct sv *sv);
@@ -347,8 +365,8 @@ static void start_proc(struct sv *sv, struct proc *p)
 		snprintf(p->last_exit, sizeof(p->last_exit), "%.90s", err.buf);
 		rt_event(sv->envdir, "start-failed", "%s: %s", p->def->name, err.buf);
 		p->state = RT_P_BACKOFF;
-		p->next_start = clock_ms() + p->backoff_ms;
-		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+		/* a start that failed never was healthy: the backoff goes on */
+		p->next_start = clock_ms() + sv_restart_delay(&p->backoff_ms, 0, 0);
 		p->restarts++;
 		goto out;
 	}
@@ -394,7 +412,7 @@ static void describe_status(char *buf, size_t len, int status)
 static void on_exit_(struct sv *sv, struct proc *p, int status)
 {
 	long long now = clock_ms();
-	int fenced;
+	int fenced, delay;
 
 	describe_status(p->last_exit, sizeof(p->last_exit), status);
 	pthread_mutex_lock(&sv->lock);
@@ -403,23 +421,18 @@ static void on_exit_(struct sv *sv, struct proc *p, int status)
 	fenced = p->fenced;
 	pthread_mutex_unlock(&sv->lock);
 	sv->dirty = 1;
-	if (sv->stopping) {
-		p->state = RT_P_STOPPED;
+	p->state = sv_exit_state(sv->stopping, fenced);
+	if (p->state == RT_P_STOPPED)
 		return;
-	}
-	if (fenced) {
-		p->state = RT_P_FENCED;
+	if (p->state == RT_P_FENCED) {
 		logf_("%s: stopped (fenced after failover)", p->def->name);
 		return;
 	}
-	if (p->healthy_since && now - p->healthy_since >= STABLE_MS)
-		p->backoff_ms = BACKOFF_MIN_MS;
-	p->state = RT_P_BACKOFF;
-	p->next_start = now + p->backoff_ms;
-	logf_("%s: %s; restarting in %d ms", p->def->name, p->last_exit, p->backoff_ms);
+	delay = sv_restart_delay(&p->backoff_ms, p->healthy_since, now);
+	p->next_start = now + delay;
+	logf_("%s: %s; restarting in %d ms", p->def->name, p->last_exit, delay);
 	rt_event(sv->envdir, "exit", "%s: %s; restart in %d ms", p->def->name, p->last_exit,
-		 p->backoff_ms);
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+		 delay);
 	p->restarts++;
 }
 
@@ -543,10 +556,8 @@ static void check_start(struct sv *sv, struct proc *p, struct check *c)
  */
 static int liveness_failed(const struct proc *p, const struct check *c)
 {
-	if (c != &p->health || c->fails < c->def->failures)
-		return 0;
-	return p->healthy_since || (p->ever_healthy && clock_ms() - p->started_at >=
-				    (long long)c->def->failures * c->def->interval_ms);
+	return c == &p->health && sv_liveness_failed(c->def, c->fails, p->healthy_since,
+						     p->ever_healthy, p->started_at, clock_ms());
 }
 
 static void check_done(struct sv *sv, struct check *c, int ok, const char *why)
@@ -605,7 +616,7 @@ static void check_step(struct sv *sv, struct check *c, int ready)
 		return;
 	rc = hcheck_step(c->h, now);
 	if (rc != 0) {
-		int ok = rc == 1 && (c->h->tcp || (c->h->status >= 200 && c->h->status < 300));
+		int ok = sv_check_passed(rc, c->h->tcp, c->h->status);
 		char why[160] = "";
 
 		if (!ok)
@@ -842,7 +853,7 @@ static void try_failover(struct sv *sv, struct datastore_rt *d, const char *why,
 		strbuf_release(&msg);
 		return;
 	}
-	if (accepted || !loss.writes || (rpo > 0 && loss.ms <= rpo)) {
+	if (sv_within_rpo(&loss, rpo, accepted)) {
 		failover(sv, d, why, &loss, detected_ms, accepted);
 		return;
 	}
@@ -1096,13 +1107,6 @@ static void stop_observers(struct sv *sv)
 	free(sv->obs);
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /*
  * How long a majority of p's observers has not reached it: the host and
  * every namespace outside p's region (its own region's view says nothing
@@ -1121,12 +1125,11 @@ static long long unreachable_ms(struct sv *sv, struct proc *p, long long after, 
 		if (sv->obs[i].started && strcmp(sv->obs[i].region, p->def->region))
 			seen[k++] = sv->obs[i].last_ok[idx];
 	pthread_mutex_unlock(&sv->lock);
-	qsort(seen, (size_t)k, sizeof(*seen), cmp_desc);
 	*n = k;
 	*down = 0;
 	for (int i = 0; i < k; i++)
 		*down += now - seen[i] >= after;
-	ms = now - seen[k / 2];   /* the majority's: k/2 + 1 of them saw it no later */
+	ms = sv_majority_unreachable(seen, k, now);
 	free(seen);
 	return ms;
 }
@@ -1138,10 +1141,7 @@ static long long unreachable_ms(struct sv *sv, struct proc *p, long long after, 
  */
 static int probe_ok(struct proc *p, int answered)
 {
-	p->pg_fails = answered ? 0 : p->pg_fails + 1;
-	if (p->pid <= 0)
-		return 0;
-	return answered || (p->pg_ok && p->pg_fails < 2);
+	return sv_member_up(&p->pg_fails, p->pid > 0, answered, p->pg_ok);
 }
 
 /* Has the host's observer reached p lately? If not, asking it would only wait. */
@@ -1160,6 +1160,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 	struct proc *prim, *rep;
 	long long now = clock_ms(), gone;
 	int promote, ok, answered = 0, down, n;
+	enum sv_failover choice;
 
 	pthread_mutex_lock(&sv->lock);
 	prim = d->primary;
@@ -1204,12 +1205,15 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 		rt_event(sv->envdir, "protected", "%s: %s streams from %s", d->def->name,
 			 rep->def->name, prim->def->name);
 	}
-	if (!prim || !rep || !rep->pg_ok || sv->stopping)
-		return;
-	gone = unreachable_ms(sv, prim, sv->st.failover.after_ms, &down, &n);
-	if (promote) {
+	gone = prim ? unreachable_ms(sv, prim, sv->st.failover.after_ms, &down, &n) : 0;
+	choice = sv_failover_choice(&(struct sv_failover_view){
+		.primary = !!prim, .replica = !!rep, .replica_up = rep && rep->pg_ok,
+		.stopping = sv->stopping, .requested = promote,
+		.automatic = sv->st.failover.automatic, .bootstrapped = d->bootstrapped,
+		.unreachable_ms = gone, .after_ms = sv->st.failover.after_ms });
+	if (choice == SV_FAILOVER_REQUESTED) {
 		try_failover(sv, d, "failover requested", 0, promote == PROMOTE_ACCEPT_LOSS);
-	} else if (sv->st.failover.automatic && d->bootstrapped && gone >= sv->st.failover.after_ms) {
+	} else if (choice == SV_FAILOVER_AUTOMATIC) {
 		char why[160];
 
 		snprintf(why, sizeof(why), "%s unreachable for %lld ms by %d of %d observers "
@@ -1497,7 +1501,7 @@ static long long schedule(struct sv *sv)
 		if (p->state == RT_P_FENCED && !fenced(sv, p))
 			p->state = RT_P_WAITING;   /* re-protected: it runs again, as a replica */
 		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
-		if (due && deps_ready(sv, p)) {
+		if (due && deps_ready(sv, p) && member_may_start(sv, p)) {
 			if (last_run_gone(p))
 				start_proc(sv, p);
 			else

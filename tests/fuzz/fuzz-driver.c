@@ -4,7 +4,7 @@
  * time or run limit, whichever comes first. Not coverage-guided, but it
  * runs under the sanitizers of the ordinary test build.
  *
- *   fuzz-load [-max_total_time=S] [-runs=N] [-seed=N] CORPUS_FILE_OR_DIR...
+ *   fuzz-TARGET [-max_total_time=S] [-runs=N] [-seed=N] CORPUS_FILE_OR_DIR...
  *
  * The flags are spelled as libFuzzer's, so the tests run either the same way.
  */
@@ -122,6 +122,7 @@ int main(int argc, char **argv)
 	double max_time = 10;
 	unsigned long long runs = 1000000, done = 0;
 	struct timespec start, now;
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
 	rng_state = (uint64_t)time(NULL) | 1;
 	for (int i = 1; i < argc; i++) {
@@ -135,10 +136,10 @@ int main(int argc, char **argv)
 			add_input(argv[i]);
 	}
 	if (!nr_inputs) {
-		fprintf(stderr, "fuzz-load: no corpus given\n");
+		fprintf(stderr, "%s: no corpus given\n", prog);
 		return 2;
 	}
-	printf("fuzz-load: seed %llu, %zu corpus inputs\n", (unsigned long long)rng_state, nr_inputs);
+	printf("%s: seed %llu, %zu corpus inputs\n", prog, (unsigned long long)rng_state, nr_inputs);
 	for (size_t i = 0; i < nr_inputs; i++, done++)
 		LLVMFuzzerTestOneInput((const uint8_t *)inputs[i].data, inputs[i].len);
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -156,7 +157,7 @@ int main(int argc, char **argv)
 		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 > max_time)
 			break;
 	}
-	printf("fuzz-load: %llu runs, no crash\n", done);
+	printf("%s: %llu runs, no crash\n", prog, done);
 	for (size_t i = 0; i < nr_inputs; i++)
 		free(inputs[i].data);
 	free(inputs);

@@ -10,15 +10,19 @@ export OBS_DB_PASSWORD=$canary CANARY_PLAIN=$canary
 R="-b main -c $COMMIT"
 log=$TEST_DIR/output
 
+# run a command with its output in the log; a failure is remembered by name
+failed=
+run() {
+	"$P" "$@" >>"$log" 2>&1 || failed="$failed $env:$1($?)"
+}
 for env in test nightly staging production; do
-	{
-		"$P" validate "$SOURCE_DIR/envs/$env.yaml" $R
-		"$P" name "$SOURCE_DIR/envs/$env.yaml" $R
-		"$P" show "$SOURCE_DIR/envs/$env.yaml" $R -o json
-		"$P" render "$SOURCE_DIR/envs/$env.yaml" $R --out "$TEST_DIR/out-$env"
-		"$P" render "$SOURCE_DIR/envs/$env.yaml" $R --out "$TEST_DIR/out-$env" --check
-	} >>"$log" 2>&1
+	run validate "$SOURCE_DIR/envs/$env.yaml" $R
+	run name "$SOURCE_DIR/envs/$env.yaml" $R
+	run show "$SOURCE_DIR/envs/$env.yaml" $R -o json
+	run render "$SOURCE_DIR/envs/$env.yaml" $R --out "$TEST_DIR/out-$env"
+	run render "$SOURCE_DIR/envs/$env.yaml" $R --out "$TEST_DIR/out-$env" --check
 done
+is "$failed" "" "every command succeeded for every reference environment"
 ok "the commands ran" test -s "$TEST_DIR/out-test/terraform/main.tf.json"
 ok "the secret is referenced in the rendered Deployment" \
 	grep -rq "secretKeyRef" "$TEST_DIR/out-test/kubernetes"

@@ -101,7 +101,7 @@ else
 	sed -n '1,20s/^/#   stderr: /p' "$tmp/stderr"
 fi
 
-cases=([0-9][0-9]-*.yaml)
+cases=([0-9][0-9]-*.yaml [0-9][0-9][0-9]-*.yaml)
 if ! [ -e "${cases[0]}" ]; then
 	echo "Bail out! no cases in $corpus"
 	exit 2

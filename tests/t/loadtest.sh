@@ -174,7 +174,7 @@ if command -v script >/dev/null; then
 	ok "on a terminal a progress line is updated in place" \
 		grep -qE 's/2s\] [0-9]+ requests, [0-9]+ req/s' "$TEST_DIR/tty.out"
 	ok "and the thresholds' verdicts are in colour" \
-		sh -c "grep -qF \"\$(printf '\033[1;31mFAIL\033[0m p(99)')\" '$TEST_DIR/tty.out' && grep -qF \"\$(printf '\033[32mok\033[0m   dropped')\" '$TEST_DIR/tty.out'"
+		sh -c "grep -qF \"\$(printf '\033[1;31mFAIL\033[m p(99)')\" '$TEST_DIR/tty.out' && grep -qF \"\$(printf '\033[32mok\033[m   dropped')\" '$TEST_DIR/tty.out'"
 	NO_COLOR=1 script -qec "'$LOADTEST' -c 2 -d 1s --no-progress --threshold 'dropped == 0' http://127.0.0.1:$PORT/" /dev/null >"$TEST_DIR/nocolor.out" 2>&1
 	ok "but not with NO_COLOR" sh -c "grep -q '    ok   dropped == 0' '$TEST_DIR/nocolor.out' && ! grep -q \"\$(printf '\033')\" '$TEST_DIR/nocolor.out'"
 else

@@ -101,8 +101,8 @@ conninfo="host=127.0.0.1,127.0.0.1 port=$standby_port,$pg_port dbname=obs user=o
 log=$TEST_DIR/obsd.log
 port=
 
-start_obsd() {  # LOG CONNINFO: sets pid and port
-	PGPASSWORD=$password "$OBSD" --listen 127.0.0.1:0 --db "$2" --threads 4 2>"$1" &
+start_obsd() {  # LOG CONNINFO [OPTION...]: sets pid and port
+	PGPASSWORD=$password "$OBSD" --listen 127.0.0.1:0 --db "$2" --threads 4 "${@:3}" 2>"$1" &
 	pid=$!
 	obsd_pids+=("$pid")
 	wait_for 30 grep -q 'event=listening' "$1" || return 1
@@ -311,6 +311,55 @@ ok "its log does not hold the password" sh -c "! grep -qF -- '$password' '$ro_lo
 "$OBSD" --listen 127.0.0.1:0 --db "password=$password broken" >"$TEST_DIR/bad-db.out" 2>&1
 is $? 2 "a connection string that does not parse is a usage error (2)"
 ok "and the message does not show it" sh -c "! grep -qF -- '$password' '$TEST_DIR/bad-db.out'"
+"$OBSD" --listen 127.0.0.1:0 --request-timeout 5 >"$TEST_DIR/bad-opt.out" 2>&1
+is $? 2 "a --request-timeout without a unit is a usage error (2)"
+REQUEST_TIMEOUT_MS=soon "$OBSD" --listen 127.0.0.1:0 >"$TEST_DIR/bad-env.out" 2>&1
+is "$?:$(grep -c 'REQUEST_TIMEOUT_MS must be a whole number' "$TEST_DIR/bad-env.out")" "2:1" \
+	"so is a REQUEST_TIMEOUT_MS that is not a number, and it says which"
+small_log=$TEST_DIR/obsd-small.log
+export MAX_BODY_BYTES=2048
+ok "an obsd with MAX_BODY_BYTES=2048 from its environment starts" start_obsd "$small_log" "$conninfo"
+unset MAX_BODY_BYTES
+head -c 3000 /dev/zero | tr '\0' ' ' >"$TEST_DIR/3k.json"
+is "$(post_json "$TEST_DIR/3k.json")" 413 "a 3000-byte body is over its limit: 413"
+ok "the answer names the limit" grep -q 'larger than 2048 bytes' "$TEST_DIR/body"
+ok "its start-up line says the limits it has" \
+	grep -q 'request_timeout_ms=10000 connect_timeout_ms=2000 statement_timeout_ms=5000 max_body=2048' "$small_log"
+ok "it stops on SIGTERM" stop_obsd "$pid"
+
+# --- a statement the server cancels: 503 with Retry-After, in time, /healthz unaffected -------
+slow_log=$TEST_DIR/obsd-slow.log
+ok "an obsd with a 500ms statement timeout and a 3s request timeout starts" \
+	start_obsd "$slow_log" "$conninfo" --statement-timeout 500ms --request-timeout 3s
+slow_pid=$pid
+psql_at "$pg_port" -c "BEGIN" -c "LOCK TABLE observations IN ACCESS EXCLUSIVE MODE" \
+	-c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1 &
+locker=$!
+locked() {
+	[ "$(psql_at "$pg_port" -c "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'observations'::regclass")" = 1 ]
+}
+wait_for 10 locked
+printf '[{"id": "lock-1", "station": "oslo", "kind": "temp", "time": "2026-06-01T00:00:00Z", "value": 1}]' \
+	>"$TEST_DIR/locked.json"
+waiting=()
+for i in 1 2 3 4 5 6; do
+	curl -s -o /dev/null -m 30 -H 'Content-Type: application/json' --data-binary "@$TEST_DIR/locked.json" \
+		"http://127.0.0.1:$port/v1/observations" &
+	waiting+=($!)
+done
+sleep 0.2
+is "$(curl -s -o /dev/null -w '%{http_code}' -m 1 "http://127.0.0.1:$port/healthz")" 200 \
+	"/healthz answers at once while six batches wait on a lock"
+r=$(curl -s -o "$TEST_DIR/body" -D "$TEST_DIR/head" -w '%{http_code} %{time_total}' -m 30 \
+	-H 'Content-Type: application/json' --data-binary "@$TEST_DIR/locked.json" "http://127.0.0.1:$port/v1/observations")
+is "${r%% *}" 503 "a batch held up past the statement timeout gets 503 (took ${r#* } s)"
+ok "with Retry-After" grep -qi '^retry-after: 1' "$TEST_DIR/head"
+ok "within the request timeout" python3 -c "import sys; sys.exit(not ${r#* } < 3)"
+ok "the log has the server's cancellation" grep -q 'sqlstate=57014' "$slow_log"
+wait "$locker" "${waiting[@]}"
+is "$(post_json "$TEST_DIR/locked.json")" 200 "once the lock is gone the batch is stored"
+psql_at "$pg_port" -c "DELETE FROM observations WHERE id = 'lock-1'"   # the counts below
+ok "it stops on SIGTERM" stop_obsd "$slow_pid"
 port=$obsd_port
 
 # --- failover: a standby is promoted while obsd runs ----------------------------------------

@@ -21,11 +21,7 @@
 #   - gc --owner/--branch/--tier/--older-than, and the owner in list.
 . "$(dirname "$0")/../lib.sh"
 
-pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
-[ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_runtime
 command -v setpriv >/dev/null || skip_all "setpriv is not installed (Debian package util-linux)"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, users of their own, cgroups)"
 [ -x /usr/sbin/useradd ] || skip_all "useradd is not installed (Debian package passwd)"

@@ -10,11 +10,7 @@
 # missing package; and the secret canary over everything written.
 . "$(dirname "$0")/../lib.sh"
 
-pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)
-[ -n "$pg_bin" ] || skip_all "PostgreSQL 15 is not installed (Debian package postgresql-15)"
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip_all "nginx is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_runtime
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, and every environment runs as a user of its own)"
 # One run of this script at a time on a machine (two checkouts testing at
 # once): its environments' names, namespaces and links are machine-wide.
@@ -65,6 +61,8 @@ is "$(json "$OUT/status.json" 'all(r["healthy"] for r in d["services"]["api"]["r
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["primary"]["name"]')" "db-primary" "db's primary is db-primary"
 is "$(json "$OUT/status.json" 'd["datastores"]["db"]["replicas"][0]["healthy"]')" "True" "the replica is streaming"
 envdir=$(json "$OUT/status.json" 'd["dir"]')
+# the replica once started before the primary made the replication role
+ok "a healthy stack's database logs hold no FATAL" sh -c "! grep -H FATAL '$envdir'/logs/db-*.log"
 is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/2" "status -o json says what it is"
 ok "up said how far from healthy it was, a line each time off a terminal" \
 	grep -qE '^up [0-9.]+ s: waiting: [0-9]+/[0-9]+ healthy' "$OUT/up.json"

@@ -450,7 +450,9 @@ static void add_upstream(struct gw_conf *c, const char *name, int nr, const int 
 static void add_route(struct gw_conf *c, const char *prefix, const char *upstream)
 {
 	c->routes = xreallocarray(c->routes, c->nr_routes + 1, sizeof(*c->routes));
-	c->routes[c->nr_routes++] = (struct gw_route){ xstrdup(prefix), xstrdup(upstream) };
+	/* the model's defaults: 10s, 32Mi */
+	c->routes[c->nr_routes++] = (struct gw_route){ xstrdup(prefix), xstrdup(upstream), 10000,
+						       (uint64_t)32 << 20 };
 }
 
 /* The live test's TLS, basic-auth conf: 600 r/m (10 r/s), burst 5, /v1/ -> primary + backup. */
@@ -502,7 +504,21 @@ static void test_render(void)
 	       strstr(a.buf, "location / {\n\t\t\treturn 404;"),
 	       "/v1/ routes /v1 and below, and anything else is 404");
 	tap_ok(strstr(a.buf, "ssl_protocols TLSv1.2 TLSv1.3;") && strstr(a.buf, "server_tokens off;") &&
-	       strstr(a.buf, "client_max_body_size 64m;"), "TLS 1.2+, no version, 64m bodies");
+	       strstr(a.buf, "\tclient_max_body_size 1m;\n"), "TLS 1.2+, no version, 1m bodies off the routes");
+	tap_ok(strstr(a.buf, "\t\t\tproxy_read_timeout 10000ms;\n\t\t\tproxy_send_timeout 10000ms;\n"
+			     "\t\t\tproxy_next_upstream_timeout 10000ms;\n"
+			     "\t\t\tclient_max_body_size 32m;\n\t\t\tproxy_pass http://api;") != NULL,
+	       "a route has its service's request timeout and body limit");
+	tap_ok(strstr(a.buf, "proxy_next_upstream error timeout http_502;") &&
+	       !strstr(a.buf, "http_503") && !strstr(a.buf, "http_4"),
+	       "neither a 4xx nor a 503 from a service counts as a failed attempt");
+	tap_ok(strstr(a.buf, "error_page 502 504 =503 @gw_unavailable;") &&
+	       strstr(a.buf, "add_header Retry-After 1 always;"),
+	       "502 and 504 become 503 with Retry-After");
+	tap_ok(strstr(a.buf, "worker_connections 8192;") && strstr(a.buf, "worker_rlimit_nofile 16448;") &&
+	       strstr(a.buf, "client_header_timeout 5s;") && strstr(a.buf, "limit_conn gw_conn 64;") &&
+	       strstr(a.buf, "keepalive_timeout 15s;"),
+	       "slow clients: connections, descriptors, header timeout, a limit per address");
 	tap_ok(!strstr(a.buf, "/var/") && !strstr(a.buf, "/run/") && !strstr(a.buf, "/etc/"),
 	       "the conf names no system path");
 	tap_ok(!strstr(a.buf, "$http_authorization") && !strstr(a.buf, "$request_uri") &&

@@ -7,7 +7,9 @@
  * determinism, and every refusal.
  */
 #include "diag.h"
+#include "fsutil.h"
 #include "job.h"
+#include "scenario.h"
 #include "schema-k8s.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -17,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char slo[] =
 	"target: https://127.0.0.1:8443\n"
@@ -47,6 +50,25 @@ static const struct job_file files[] = {
 };
 
 static struct k8s_schema *schema;
+static char tmpdir[] = "/tmp/test-job-XXXXXX";
+static struct plan slo_plan;
+
+/*
+ * The plan of `text`, read as loadtest reads it, as the file slo.yaml in
+ * tmpdir (where its body_file is); -1 with the loader's errors in `err`.
+ */
+static int plan_of(struct plan *p, const char *text, struct strbuf *err)
+{
+	struct diag d = DIAG_INIT;
+	char *file = xasprintf("%s/slo.yaml", tmpdir);
+	int ret = plan_load_mem(p, file, text, strlen(text), &d);
+
+	if (ret < 0)
+		diag_format(&d, err, "");
+	diag_release(&d);
+	free(file);
+	return ret;
+}
 
 static struct job_opts base_opts(unsigned parallel)
 {
@@ -54,6 +76,7 @@ static struct job_opts base_opts(unsigned parallel)
 
 	o.scenario_name = "slo.yaml";
 	o.scenario_text = slo;
+	o.plan = &slo_plan;
 	o.parallel = parallel;
 	o.image = "registry.example/loadtest:0.1.0";
 	return o;
@@ -325,10 +348,15 @@ static json_t *render_docs(const struct job_opts *o)
 static void test_deadline_and_resources(void)
 {
 	struct job_opts o = base_opts(2);
+	struct strbuf err = STRBUF_INIT;
+	struct plan p, unknown = { 0 };
 	json_t *docs;
 
 	o.scenario_text = "scenarios:\n  a:\n    threads: 3\n    stages: [{duration: 1m, target: 9r/s}, "
 			  "{duration: 30s, target: 9r/s}]\n  b: {model: closed, duration: 5s}\n";
+	if (plan_of(&p, o.scenario_text, &err) < 0)
+		tap_diag("%s", err.buf);
+	o.plan = &p;
 	docs = render_docs(&o);
 	tap_is_int(json_integer_value(at(find_kind(docs, "Job"), "spec", "activeDeadlineSeconds", NULL)),
 		   690, "a ramp runs as long as its stages together");
@@ -336,7 +364,21 @@ static void test_deadline_and_resources(void)
 		   "threads of all scenarios add up");
 	json_decref(docs);
 
+	plan_release(&p);
+	o.scenario_text = "scenarios:\n"
+			  "  a: {model: closed, duration: 5s, threads: 100, connections: 100}\n"
+			  "  b: {model: closed, duration: 5s}\n";
+	if (plan_of(&p, o.scenario_text, &err) < 0)
+		tap_diag("%s", err.buf);
+	docs = render_docs(&o);
+	tap_is_str(json_string_value(at(container(docs), "resources", "limits", "cpu", NULL)), "64",
+		   "a CPU per thread, 64 at most");
+	json_decref(docs);
+
+	/* a plan made by hand, whose scenario does not say how long it runs */
 	o.scenario_text = "scenarios:\n  a: {model: closed, connections: 2}\n";
+	plan_add_scenario(&unknown, "a")->model = (struct load_model){ .connections = 2, .threads = 1 };
+	o.plan = &unknown;
 	docs = render_docs(&o);
 	tap_is_int(json_integer_value(at(find_kind(docs, "Job"), "spec", "activeDeadlineSeconds", NULL)),
 		   3600, "without a duration the deadline is an hour");
@@ -351,6 +393,9 @@ static void test_deadline_and_resources(void)
 	       is(at(container(docs), "resources", "limits", "memory", NULL), "1Gi"),
 	       "deadline, CPU and memory as given");
 	json_decref(docs);
+	plan_release(&p);
+	plan_release(&unknown);
+	strbuf_release(&err);
 }
 
 static const char *job_name_for(const char *scenario, unsigned parallel, char *buf, size_t size)
@@ -454,8 +499,12 @@ static void long_name(struct job_opts *o)
 }
 static void empty(struct job_opts *o) { o->scenario_text = ""; }
 static void blank(struct job_opts *o) { o->scenario_text = "# nothing yet\n\n"; }
-static void no_scen(struct job_opts *o) { o->scenario_text = "target: http://x/\n"; }
-static void syntax(struct job_opts *o) { o->scenario_text = "scenarios:\n  a: [1,\n"; }
+static const struct plan no_plan;
+static void no_scen(struct job_opts *o)
+{
+	o->scenario_text = "target: http://x/\n";
+	o->plan = &no_plan;
+}
 static void no_image(struct job_opts *o) { o->image = NULL; }
 static void bad_ns(struct job_opts *o) { o->namespace_ = "Perf"; }
 static void bad_secret(struct job_opts *o) { o->secret = "auth/token"; }
@@ -473,6 +522,18 @@ static void abs_path(struct job_opts *o) { o->files = absolute; o->nr_files = 1;
 static void given_twice(struct job_opts *o) { o->files = twice; o->nr_files = 2; }
 static void too_big(struct job_opts *o) { o->files = huge; o->nr_files = 1; }
 
+/* A Job is rendered from the plan: a scenario that is not YAML never gets one. */
+static void test_not_yaml(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct plan p;
+
+	tap_ok(plan_of(&p, "scenarios:\n  a: [1,\n", &err) < 0 && strstr(err.buf, "slo.yaml:"),
+	       "a scenario that is not YAML: refused, at its position, before there is a plan");
+	plan_release(&p);
+	strbuf_release(&err);
+}
+
 static void test_errors(void)
 {
 	static const struct bad bads[] = {
@@ -483,7 +544,6 @@ static void test_errors(void)
 		{ "an empty scenario", "scenario 'slo.yaml' is empty", empty },
 		{ "a scenario of only comments", "scenario 'slo.yaml' is empty", blank },
 		{ "a scenario without scenarios", "scenario 'slo.yaml' has no scenarios to run", no_scen },
-		{ "a scenario that is not YAML", "slo.yaml:", syntax },
 		{ "no image", "image '' is not an image reference", no_image },
 		{ "a bad namespace", "namespace 'Perf' is not a DNS-1123 label", bad_ns },
 		{ "a bad secret name", "secret name 'auth/token' is not", bad_secret },
@@ -509,6 +569,7 @@ static void test_errors(void)
 		strbuf_release(&out);
 		strbuf_release(&err);
 	}
+	test_not_yaml();
 }
 
 static struct k8s_schema *load_schema(void)
@@ -526,10 +587,35 @@ static struct k8s_schema *load_schema(void)
 	return sc;
 }
 
+/* slo.yaml's plan, with its body file beside it as `run` reads it */
+static int load_slo(void)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	int ret = -1;
+
+	if (!mkdtemp(tmpdir))
+		return printf("Bail out! cannot make %s\n", tmpdir), -1;
+	strbuf_addf(&path, "%s/bodies", tmpdir);
+	if (mkdir_p(path.buf, 0755) < 0)
+		goto out;
+	strbuf_addstr(&path, "/ingest.json");
+	if (write_file_atomic(path.buf, body, sizeof(body) - 1, 0644) < 0)
+		goto out;
+	if (plan_of(&slo_plan, slo, &err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		printf("Bail out! the test's slo.yaml does not load: %s\n", err.buf);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	return ret;
+}
+
 int main(void)
 {
 	schema = load_schema();
-	if (!schema)
+	if (!schema || load_slo() < 0)
 		return 1;
 	test_variants();
 	test_determinism();
@@ -539,6 +625,8 @@ int main(void)
 	test_files();
 	test_no_credentials();
 	test_errors();
+	plan_release(&slo_plan);
+	rm_rf(tmpdir);
 	k8s_schema_free(schema);
 	return tap_done();
 }

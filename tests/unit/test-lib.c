@@ -102,6 +102,11 @@ static void test_units(void)
 	strbuf_reset(&sb);
 	format_millicpu(&sb, 2000);
 	tap_is_str(sb.buf, "2", "whole CPUs format without a unit");
+	strbuf_reset(&sb);
+	format_nginx_size(&sb, (uint64_t)32 << 20);
+	format_nginx_size(&sb, 3 * 1024);
+	format_nginx_size(&sb, 1000);
+	tap_is_str(sb.buf, "32m3k1000", "sizes for nginx: m, k or bytes, exact");
 	strbuf_release(&sb);
 }
 

@@ -143,8 +143,13 @@ static void test_variables(void)
 	env_model_free(&m);
 	diag_release(&d);
 	/* found by the fuzzer: a 'tier' rewritten by the walk was still the ${tier} value */
-	load(&m, &d, "vars.yaml", "extends: base.yaml\ntier: \"stag$$$$ing\"\nowner: \"${tier}\"\n", NULL);
-	tap_ok(1, "a 'tier' with $$ escapes, used as ${tier}, reads no freed memory (ASan checks)");
+	tap_ok(load(&m, &d, "vars.yaml", "extends: base.yaml\ntier: \"stag$$$$ing\"\nowner: \"${tier}\"\n",
+		    NULL) < 0 && has_error(&d, "expected one of 'test', 'nightly', 'staging' or "
+					   "'production' (did you mean 'staging'?), got 'stag$$ing'", 2),
+	       "a 'tier' with $$ escapes, used as ${tier}, is refused once unescaped, and reads "
+	       "no freed memory (ASan checks)");
+	if (!has_error(&d, "got 'stag$$ing'", 2))
+		dump(&d);
 	env_model_free(&m);
 	diag_release(&d);
 	tap_ok(load(&m, &d, "vars.yaml", "extends: base.yaml\nowner: \"${region}\"\n", NULL) < 0 &&
@@ -247,6 +252,13 @@ static void test_reference_envs(void)
 			    m.datastores.nr >= 1 && m.gateway.routes.nr >= 1,
 			    "envs/%s.yaml loads with production's shape", envs[i]))
 			dump(&d);
+		else if (!i)
+			tap_ok(model_service(&m, "api")->request_timeout_ms == 10000 &&
+			       model_service(&m, "api")->max_body == (uint64_t)32 << 20 &&
+			       model_datastore(&m, "db")->connect_timeout_ms == 2000 &&
+			       model_datastore(&m, "db")->statement_timeout_ms == 5000,
+			       "the model's defaults: request_timeout 10s, max_body 32Mi, "
+			       "connect_timeout 2s, statement_timeout 5s");
 		env_model_free(&m);
 		diag_release(&d);
 		free(path);

@@ -1,0 +1,11 @@
+/*
+ * Fuzz target for obsd's JSON ingest body reader; see fuzz-batch.h.
+ */
+#include "fuzz-batch.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_batch(batch_read_json, data, size);
+}
