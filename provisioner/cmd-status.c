@@ -8,6 +8,8 @@
  * --wait polls until ENV is healthy (0), the timeout passes (1, saying
  * what is not healthy), or waiting cannot help (3: nothing is left to
  * make it healthy, since its supervisor is gone and no `up` is at work).
+ * Without --wait it exits 3 too when a failover waits for a person
+ * (state needs-attention: promoting would lose more than failover.rpo).
  */
 #include "clock.h"
 #include "cmd.h"
@@ -51,9 +53,14 @@ static void print_one(const struct rt_status *s)
 	json_decref(doc);
 }
 
-/* Nothing will make it healthy: its supervisor is gone and no `up` is working on it. */
+/*
+ * Nothing will make it healthy without a person: its supervisor is gone
+ * and no `up` is working on it, or a failover waits for a decision.
+ */
 static int needs_person(const struct rt_status *s)
 {
+	if (!strcmp(s->state, "needs-attention"))
+		return 1;
 	return !s->alive && (s->st.state == RT_RUNNING || !rt_lock_busy(s->dir));
 }
 
@@ -80,7 +87,9 @@ static enum cli_result wait_for(const char *state, const char *name)
 			cmd_progress_done(&pr);
 			res = !strcmp(s.state, "running") ? CLI_OK
 			      : needs_person(&s) ? CLI_NEEDS_PERSON : CLI_FAILED;
-			if (res == CLI_NEEDS_PERSON)
+			if (res == CLI_NEEDS_PERSON && !strcmp(s.state, "needs-attention"))
+				error("'%s' needs a person: %s", name, s.reason);
+			else if (res == CLI_NEEDS_PERSON)
 				error("'%s' needs a person: its supervisor is gone, so nothing will "
 				      "repair it ('provisioner up' again, or 'down')", name);
 			else if (res == CLI_FAILED)
@@ -153,6 +162,9 @@ static enum cli_result status_one(const char *state, const char *arg)
 		rt_status_release(&s);
 	} else {
 		print_one(&s);
+		/* a failover that waits for a person's decision: say so in the exit status */
+		if (!strcmp(s.state, "needs-attention"))
+			res = CLI_NEEDS_PERSON;
 		rt_status_release(&s);
 	}
 	strbuf_release(&err);
@@ -186,7 +198,8 @@ static const struct cli_exit status_exits[] = {
 	{ 0, "ok; with --wait: healthy" },
 	{ 1, "a state that cannot be read; with --wait: not healthy within the timeout" },
 	{ 2, "usage error, or no such environment" },
-	{ 3, "with --wait: it needs a person (its supervisor is gone)" },
+	{ 3, "it needs a person: a failover waits for a decision (state needs-attention); "
+	     "with --wait also: its supervisor is gone" },
 	{ 0, NULL },
 };
 
@@ -195,11 +208,11 @@ const struct cli_cmd cmd_status_entry = {
 	.args = "[ENV] [-o text|json|yaml] [--wait [--timeout DUR]]",
 	.summary = "show an environment's processes, addresses and health",
 	.help = "Without ENV, every environment. The JSON is what pipelines, 'loadtest\n"
-		"--env' and chaos read (\"format\": \"provisioner-status/1\"): name, state\n"
-		"(running, degraded, failed, creating, starting, stopping), gateway {url,\n"
-		"ca_file, username, password_file}, each service's replicas {name, region,\n"
-		"address, pid, healthy, check_error} and each datastore's primary and\n"
-		"replicas. Health is what the supervisor's checks found: without a live\n"
+		"--env' and chaos read (\"format\": \"provisioner-status/2\"): name, state\n"
+		"(running, degraded, needs-attention, failed, creating, starting, stopping),\n"
+		"reason, gateway {url, ca_file, username, password_file}, each service's\n"
+		"replicas {name, region, address, pid, healthy, check_error} and each\n"
+		"datastore's primary, replicas, lag and last_failover. Health is what the supervisor's checks found: without a live\n"
 		"supervisor it is unknown (null), and a pid is shown only while that\n"
 		"process exists. See README.md. --wait waits until ENV is healthy,\n"
 		"showing how far it is.",

@@ -52,6 +52,7 @@ extern const struct cli_cmd cmd_name_entry;
 extern const struct cli_cmd cmd_show_entry;
 extern const struct cli_cmd cmd_up_entry;
 extern const struct cli_cmd cmd_down_entry;
+extern const struct cli_cmd cmd_failover_entry;
 extern const struct cli_cmd cmd_gc_entry;
 extern const struct cli_cmd cmd_status_entry;
 extern const struct cli_cmd cmd_list_entry;

@@ -32,6 +32,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_list_entry,
 	&cmd_logs_entry,
 	&cmd_down_entry,
+	&cmd_failover_entry,
 	&cmd_gc_entry,
 	&cmd_supervise_entry,
 	NULL,

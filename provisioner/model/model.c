@@ -272,6 +272,8 @@ static const struct yd_schema lifetime_schema = {
 static const struct yd_field failover_fields[] = {
 	F(struct failover, automatic, "automatic", YD_BOOL),
 	F(struct failover, after_ms, "after", YD_DURATION, RANGE(1000, 3600000)),
+	F(struct failover, rpo_ms, "rpo", YD_DURATION, RANGE(0, 86400000),
+	  .doc = "most data, as time, an automatic promotion may lose; 0: none"),
 };
 
 static const struct yd_schema failover_schema = {
@@ -364,6 +366,7 @@ void env_model_init(struct env_model *m)
 	m->tier = TIER_PRODUCTION;
 	m->failover.automatic = 1;
 	m->failover.after_ms = 30000;
+	m->failover.rpo_ms = 0;   /* never lose an acknowledged write without a person's word */
 	m->gateway.tls = 1;
 	m->gateway.auth = AUTH_BASIC;
 	m->gateway.replicas = 2;

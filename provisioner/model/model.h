@@ -152,6 +152,7 @@ struct failover {
 	struct ypos pos;
 	int automatic;
 	uint64_t after_ms;       /* primary unreachable this long -> promote */
+	uint64_t rpo_ms;         /* most data (as time) a promotion may lose; 0: none */
 };
 
 struct cluster {

@@ -2,6 +2,7 @@
  * PostgreSQL for the local runtime; see rt-pg.h.
  */
 #include "rt-pg.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -254,6 +256,8 @@ char **pg_argv(const struct pg_instance *pi)
 	strv_push(&sv, "--max_connections=100");
 	strv_push(&sv, "--wal_keep_size=256MB");
 	strv_push(&sv, "--wal_retrieve_retry_interval=200ms");
+	/* pg_rewind can then make an old primary a standby of the new one */
+	strv_push(&sv, "--wal_log_hints=on");
 	strv_push(&sv, "--log_line_prefix=%m [%p] %q%u@%d ");
 	strv_push(&sv, "--log_destination=stderr");
 	strv_push(&sv, "--logging_collector=off");
@@ -265,6 +269,8 @@ char **pg_argv(const struct pg_instance *pi)
 			   pi->primary_host, pi->primary_port, PG_REPL_USER, pi->passfile, pi->name);
 	return strv_detach(&sv);
 }
+
+#define PROBE_TIMEOUT_MS 1000   /* a probe's query, on our side */
 
 static PGconn *connect_socket(const char *sockdir, int port, const char *db, struct strbuf *err)
 {
@@ -348,6 +354,7 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 {
 	PGconn *c = connect_socket(sockdir, port, "postgres", err);
 	const char *params[] = { database };
+	struct strbuf ignored = STRBUF_INIT;
 	char *exists = NULL, *db = NULL, *owner = NULL;
 	int ret = -1;
 
@@ -358,6 +365,9 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 	    ensure_role(c, user, "LOGIN", password, err) < 0 ||
 	    ensure_role(c, PG_REPL_USER, "LOGIN REPLICATION", repl_password, err) < 0)
 		goto out;
+	/* without it (contrib not installed) the lag is counted in transactions only */
+	exec_sql(c, "CREATE EXTENSION IF NOT EXISTS pg_walinspect", &ignored);
+	strbuf_release(&ignored);
 	exists = query_value(c, "SELECT count(*) FROM pg_database WHERE datname = $1", 1, params);
 	if (!exists) {
 		strbuf_addf(err, "PostgreSQL: %s", PQerrorMessage(c));
@@ -410,13 +420,194 @@ static int query_bool(const char *sockdir, int port, const char *sql, int n,
 	return ret;
 }
 
-int pg_standby_streaming(const char *sockdir, int port, const char *name)
+uint64_t pg_lsn_parse(const char *s)
 {
-	const char *params[] = { name };
+	unsigned long long hi, lo;
+	char tail;
 
-	return query_bool(sockdir, port,
-			  "SELECT count(*) > 0 FROM pg_stat_replication "
-			  "WHERE application_name = $1 AND state = 'streaming'", 1, params);
+	if (!s || sscanf(s, "%llX/%llX%c", &hi, &lo, &tail) != 2)
+		return 0;
+	return (uint64_t)hi << 32 | (lo & 0xffffffffull);
+}
+
+/*
+ * A query with a deadline on our side: a server frozen after it accepted
+ * the connection would otherwise hold the caller for ever (its own
+ * statement_timeout is frozen with it). NULL on timeout or error; the
+ * connection is then only good for PQfinish.
+ */
+static PGresult *exec_timed(PGconn *c, const char *sql, int n, const char *const *params,
+			    int timeout_ms)
+{
+	long long deadline = clock_ms() + timeout_ms;
+	PGresult *r, *last = NULL;
+
+	if (!PQsendQueryParams(c, sql, n, NULL, params, NULL, NULL, 0))
+		return NULL;
+	for (;;) {
+		while (PQisBusy(c)) {
+			struct pollfd p = { .fd = PQsocket(c), .events = POLLIN };
+			long long left = deadline - clock_ms();
+
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0 || !PQconsumeInput(c)) {
+				PQclear(last);
+				return NULL;
+			}
+		}
+		r = PQgetResult(c);
+		if (!r)
+			return last;
+		PQclear(last);
+		last = r;
+	}
+}
+
+/* Three columns of one row (lsn, xmax, anything) into pos; 0 or -1. */
+static int query_position(const char *sockdir, int port, const char *sql, int n,
+			  const char *const *params, struct pg_position *pos)
+{
+	PGconn *c = connect_socket(sockdir, port, "postgres", NULL);
+	PGresult *r;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	r = exec_timed(c, sql, n, params, PROBE_TIMEOUT_MS);
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 3) {
+		pos->lsn = pg_lsn_parse(PQgetvalue(r, 0, 0));
+		pos->xmax = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+		pos->streaming = !strcmp(PQgetvalue(r, 0, 2), "t");
+		ret = 0;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return ret;
+}
+
+int pg_primary_position(const char *sockdir, int port, const char *standby,
+			struct pg_position *pos)
+{
+	const char *params[] = { standby };
+
+	return query_position(sockdir, port,
+			      "SELECT pg_current_wal_lsn()::text, "
+			      "pg_snapshot_xmax(pg_current_snapshot())::text, "
+			      "EXISTS (SELECT 1 FROM pg_stat_replication "
+			      "WHERE application_name = $1 AND state = 'streaming')", 1, params, pos);
+}
+
+int pg_standby_position(const char *sockdir, int port, struct pg_position *pos)
+{
+	return query_position(sockdir, port,
+			      "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')::text, "
+			      "pg_snapshot_xmax(pg_current_snapshot())::text, pg_is_in_recovery()",
+			      0, NULL, pos);
+}
+
+int pg_writes_since(const char *sockdir, int port, uint64_t from, int64_t *writes)
+{
+	PGconn *c = connect_socket(sockdir, port, "postgres", NULL);
+	char lsn[40];
+	const char *params[] = { lsn };
+	PGresult *r;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	snprintf(lsn, sizeof(lsn), "%X/%X", (unsigned)(from >> 32), (unsigned)from);
+	/* a long lag is a long scan: better no count than a stuck probe */
+	r = exec_timed(c, "SELECT count(*) FROM pg_get_wal_records_info($1::pg_lsn, "
+		       "pg_current_wal_flush_lsn()) WHERE resource_manager = 'Heap' "
+		       "AND record_type ~ '^(HOT_)?(INSERT|UPDATE|DELETE)' "
+		       "AND substring(block_ref FROM 'rel [0-9]+/[0-9]+/([0-9]+)')::bigint >= 16384",
+		       1, params, PROBE_TIMEOUT_MS);
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		*writes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		ret = 0;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return ret;
+}
+
+static int append_setting(const struct pg_rebuild *r, const char *line, struct strbuf *err)
+{
+	char *conf = path_join(r->datadir, "postgresql.auto.conf");
+	int ret = append_file(conf, line, strlen(line), 0600);
+
+	if (ret < 0)
+		strbuf_addf(err, "cannot write '%s': %s", conf, strerror(errno));
+	else
+		ret = chown_to(conf, r->owner, err);
+	free(conf);
+	return ret;
+}
+
+/* Make r->datadir a standby: standby.signal, and primary_conninfo in postgresql.auto.conf. */
+static int standby_config(const struct pg_rebuild *r, struct strbuf *err)
+{
+	char *sig = path_join(r->datadir, "standby.signal");
+	char *line = xasprintf("primary_conninfo = '%s'\n", r->conninfo);
+	int ret = -1;
+
+	if (write_file(sig, "", 0, 0600) < 0)
+		strbuf_addf(err, "cannot write '%s': %s", sig, strerror(errno));
+	else if (chown_to(sig, r->owner, err) == 0)
+		ret = append_setting(r, line, err);
+	free(sig);
+	free(line);
+	return ret;
+}
+
+int pg_rebuild_standby(const struct pg_rebuild *r, const char **how, struct strbuf *err)
+{
+	char *rewind = xasprintf("%s/pg_rewind", r->bindir);
+	char *basebackup = xasprintf("%s/pg_basebackup", r->bindir);
+	char *source = xasprintf("host=%s port=%d user=%s dbname=postgres", r->source_sockdir,
+				 r->source_port, PG_SUPERUSER);
+	char *log = xasprintf("%s.rewind.log", r->datadir);
+	char *bblog = xasprintf("%s.basebackup.log", r->datadir);
+	const char *rw[] = { rewind, "-D", r->datadir, "--source-server", source, NULL };
+	const char *rm[] = { "rm", "-rf", r->datadir, NULL };
+	const char *bb[] = { basebackup, "-D", r->datadir, "-d", r->backup_conninfo, "-X", "stream",
+			     "-c", "fast", NULL };
+	const struct pg_owner as_us = { 0 };
+	struct strbuf why = STRBUF_INIT;
+	PGconn *c;
+	int ret = -1;
+
+	*how = "pg_rewind";
+	/* the promotion's timeline must be in the source's control file for pg_rewind to see it */
+	if ((c = connect_socket(r->source_sockdir, r->source_port, "postgres", err))) {
+		exec_sql(c, "CHECKPOINT", err);
+		PQfinish(c);
+	}
+	strbuf_reset(err);
+	/*
+	 * pg_rewind first recovers a primary that was killed in single-user
+	 * mode, which does not get the command line: wal_log_hints must be in
+	 * its configuration, or that run records it off and pg_rewind refuses.
+	 */
+	if (append_setting(r, "wal_log_hints = on\n", &why) < 0 ||
+	    run_as_owner(rw, r->owner, log, &why) < 0) {
+		/* no common history it can rewind: copy it all again */
+		*how = "pg_basebackup";
+		if (run_as_owner(rm, &as_us, bblog, err) < 0 ||
+		    run_as_owner(bb, r->owner, bblog, err) < 0) {
+			strbuf_addf(err, "\n(pg_rewind: %s)", why.buf);
+			goto out;
+		}
+	}
+	ret = standby_config(r, err);
+out:
+	strbuf_rtrim(err);
+	strbuf_release(&why);
+	free(rewind);
+	free(basebackup);
+	free(source);
+	free(log);
+	free(bblog);
+	return ret;
 }
 
 int pg_in_recovery(const char *sockdir, int port)

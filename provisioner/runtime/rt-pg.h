@@ -13,6 +13,7 @@
 #ifndef PROVISIONER_RT_PG_H
 #define PROVISIONER_RT_PG_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct strbuf;
@@ -73,7 +74,8 @@ int pg_write_passfile(const char *path, const char *password, const struct pg_ow
 char **pg_argv(const struct pg_instance *pi);
 
 /*
- * Roles and database, through the primary's socket as the superuser;
+ * Roles and database (and pg_walinspect in "postgres", for
+ * pg_writes_since), through the primary's socket as the superuser;
  * idempotent. Passwords are sent as SCRAM verifiers made on our side,
  * so the server never sees (or logs) them in clear.
  */
@@ -83,8 +85,55 @@ int pg_bootstrap(const char *sockdir, int port, const char *database, const char
 /* 1 the server accepts connections, 0 it does not (yet), at host:port or a socket dir. */
 int pg_ping(const char *host, int port, int timeout_s);
 
-/* Is the standby `name` streaming from the primary behind sockdir:port? 1, 0, -1. */
-int pg_standby_streaming(const char *sockdir, int port, const char *name);
+
+/*
+ * Where a server is: its WAL position (a primary's current one, a
+ * standby's replayed one) and the xmax of its snapshot (one past the
+ * latest transaction that ended there, which a standby advances as it
+ * replays), and for a primary whether the standby `name` is streaming.
+ */
+struct pg_position {
+	uint64_t lsn;
+	uint64_t xmax;
+	int streaming;
+};
+
+/* Of the primary behind sockdir:port (standby: the one to look for); 0 or -1. */
+int pg_primary_position(const char *sockdir, int port, const char *standby,
+			struct pg_position *pos);
+/* Of the standby behind sockdir:port; 0 or -1. */
+int pg_standby_position(const char *sockdir, int port, struct pg_position *pos);
+/*
+ * How many rows were written (heap inserts, updates, deletes of relations
+ * made by users, not the catalogs: what clients wrote, not autovacuum's
+ * or ANALYZE's bookkeeping) in the WAL of the primary behind sockdir:port
+ * from `from` to its flushed end, read with pg_walinspect (made by
+ * pg_bootstrap). 0, or -1 when it cannot tell (no extension, a scan
+ * longer than 1 s).
+ */
+int pg_writes_since(const char *sockdir, int port, uint64_t from, int64_t *writes);
+/* "16/B374D848" as a number; 0 when it is not one. */
+uint64_t pg_lsn_parse(const char *s);
+
+/*
+ * An old primary made a standby of the new one (re-protection after a
+ * failover): its data directory rewound with pg_rewind from the new
+ * primary (as the superuser, through its socket), else removed and copied
+ * again with pg_basebackup (backup_conninfo: a replication connection);
+ * then standby.signal and primary_conninfo = conninfo. The programs run as
+ * owner (who owns the data directory); their output is in
+ * "<datadir>.rewind.log" and "<datadir>.basebackup.log". *how: which one
+ * made it.
+ */
+struct pg_rebuild {
+	const char *bindir, *datadir;
+	const char *source_sockdir;
+	int source_port;
+	const char *backup_conninfo;
+	const char *conninfo;
+	const struct pg_owner *owner;
+};
+int pg_rebuild_standby(const struct pg_rebuild *r, const char **how, struct strbuf *err);
 
 /* Is the server behind sockdir:port in recovery (a standby)? 1, 0, -1. */
 int pg_in_recovery(const char *sockdir, int port);

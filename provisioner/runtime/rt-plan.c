@@ -726,6 +726,7 @@ static void plan_header(struct rt_plan *p)
 	st->socket = xasprintf("%s/supervisor.sock", p->rundir);
 	st->failover.automatic = m->failover.automatic;
 	st->failover.after_ms = (int64_t)m->failover.after_ms;
+	st->failover.rpo_ms = (int64_t)m->failover.rpo_ms;
 }
 
 struct rt_plan *rt_plan_new(const struct env_model *m, const struct rt_plan_opts *o,

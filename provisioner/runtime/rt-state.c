@@ -186,6 +186,7 @@ static const struct yd_schema gateway_schema = {
 static const struct yd_field failover_fields[] = {
 	F(struct rt_failover, automatic, "automatic", YD_BOOL, REQ),
 	F(struct rt_failover, after_ms, "after_ms", YD_INT, REQ),
+	F(struct rt_failover, rpo_ms, "rpo_ms", YD_INT),
 };
 static const struct yd_schema failover_schema = {
 	.what = "failover", YD_FIELDS(failover_fields),
@@ -279,24 +280,55 @@ static const struct yd_schema proc_now_schema = {
 	.name_off = offsetof(struct rt_proc_now, name), .init = proc_now_init,
 };
 
-static void datastore_now_init(void *obj)
-{
-	struct rt_datastore_now *d = obj;
+static const struct yd_field lag_fields[] = {
+	F(struct rt_lag, bytes, "bytes", YD_INT),
+	F(struct rt_lag, ms, "ms", YD_INT),
+	F(struct rt_lag, transactions, "transactions", YD_INT),
+	F(struct rt_lag, writes, "writes", YD_INT),
+	F(struct rt_lag, streaming, "streaming", YD_BOOL),
+};
+static const struct yd_schema lag_schema = {
+	.what = "lag", .size = sizeof(struct rt_lag), YD_FIELDS(lag_fields),
+};
 
-	d->last_failover = xstrdup("");
-}
+static const struct yd_field promotion_fields[] = {
+	F(struct rt_promotion, time, "time", YD_INT),
+	F(struct rt_promotion, from, "from", YD_STRING, REQ),
+	F(struct rt_promotion, to, "to", YD_STRING, REQ),
+	F(struct rt_promotion, reason, "reason", YD_STRING, REQ),
+	F(struct rt_promotion, detected_ms, "detected_ms", YD_INT),
+	F(struct rt_promotion, promoted_ms, "promoted_ms", YD_INT),
+	F(struct rt_promotion, lag, "lag", YD_STRUCT, SUB(lag_schema)),
+	F(struct rt_promotion, accepted_data_loss, "accepted_data_loss", YD_BOOL),
+};
+static const struct yd_schema promotion_schema = {
+	.what = "promotion", .size = sizeof(struct rt_promotion), YD_FIELDS(promotion_fields),
+};
+
+static const struct yd_field attention_fields[] = {
+	F(struct rt_attention, reason, "reason", YD_STRING, REQ),
+	F(struct rt_attention, since, "since", YD_INT),
+	F(struct rt_attention, loss, "estimated_loss", YD_STRUCT, SUB(lag_schema)),
+};
+static const struct yd_schema attention_schema = {
+	.what = "attention", .size = sizeof(struct rt_attention), YD_FIELDS(attention_fields),
+};
 
 static const struct yd_field datastore_now_fields[] = {
 	F(struct rt_datastore_now, primary, "primary", YD_STRING, .flags = YD_NULLABLE),
 	F(struct rt_datastore_now, replica, "replica", YD_STRING, .flags = YD_NULLABLE),
 	F(struct rt_datastore_now, failovers, "failovers", YD_INT32),
-	F(struct rt_datastore_now, last_failover, "last_failover", YD_STRING),
+	F(struct rt_datastore_now, last_failover, "last_failover", YD_OPTIONAL,
+	  SUB(promotion_schema)),
 	F(struct rt_datastore_now, bootstrapped, "bootstrapped", YD_BOOL),
+	F(struct rt_datastore_now, lag, "lag", YD_STRUCT, SUB(lag_schema)),
+	F(struct rt_datastore_now, replay_lsn, "replay_lsn", YD_STRING, .flags = YD_NULLABLE),
+	F(struct rt_datastore_now, attention, "attention", YD_OPTIONAL, SUB(attention_schema)),
+	F(struct rt_datastore_now, degraded, "degraded", YD_STRING, .flags = YD_NULLABLE),
 };
 static const struct yd_schema datastore_now_schema = {
 	.what = "datastore", .size = sizeof(struct rt_datastore_now),
 	YD_FIELDS(datastore_now_fields), .name_off = offsetof(struct rt_datastore_now, name),
-	.init = datastore_now_init,
 };
 
 static const struct yd_field supervisor_now_fields[] = {

@@ -36,7 +36,7 @@ struct strbuf;
 #define RT_STATE_FORMAT "provisioner-state"
 #define RT_STATE_VERSION 1
 #define RT_RUNTIME_FORMAT "provisioner-runtime"
-#define RT_RUNTIME_VERSION 1
+#define RT_RUNTIME_VERSION 2
 
 /* Element i of a list in these documents. */
 #define RT_AT(arr, type, i) ((type *)yarray_at(&(arr), sizeof(type), (i)))
@@ -141,6 +141,7 @@ struct rt_gateway {
 struct rt_failover {
 	int automatic;
 	int64_t after_ms;
+	int64_t rpo_ms;          /* default 0: a promotion may lose no transaction */
 };
 
 struct rt_state {
@@ -199,12 +200,57 @@ struct rt_proc_now {
 	char *check_error;       /* why its last check failed ("GET /healthz answered 404"), or "" */
 };
 
+/*
+ * How far a replica is behind its primary, from the supervisor's probes:
+ * the primary's WAL position and transaction horizon (pg_current_wal_lsn,
+ * the xmax of its snapshot), last seen, against the replica's replay
+ * position and horizon (pg_last_wal_replay_lsn). A frozen or unreachable
+ * primary is not asked: its last sample stands, so the estimate is a lower
+ * bound by what it wrote since (at most one probe interval while it still
+ * answered).
+ */
+struct rt_lag {
+	int64_t bytes;           /* of WAL not replayed */
+	int64_t ms;              /* since the replica last had every write; 0: it has */
+	int64_t transactions;    /* ended on the primary, not on the replica */
+	/*
+	 * rows clients wrote that the replica lacks: user relations' heap
+	 * records in the WAL between the two (pg_walinspect), else the
+	 * transactions; what a promotion drops, and what failover.rpo 0 needs
+	 * to be 0
+	 */
+	int64_t writes;
+	int streaming;           /* the primary last listed it as streaming */
+};
+
+/* One promotion, as the supervisor recorded it. */
+struct rt_promotion {
+	int64_t time;            /* seconds since the epoch */
+	char *from, *to;         /* the fenced primary, the promoted replica */
+	char *reason;            /* "db-primary unreachable for 5012 ms by 2 of 3 observers" */
+	int64_t detected_ms;     /* how long the primary had been unreachable (0: requested) */
+	int64_t promoted_ms;     /* fence and promote */
+	struct rt_lag lag;       /* the replica's lag then: lag.writes were dropped */
+	int accepted_data_loss;  /* a person accepted the loss (`failover --accept-data-loss`) */
+};
+
+/* A datastore the supervisor will not fail over on its own: a person must decide. */
+struct rt_attention {
+	char *reason;
+	int64_t since;           /* seconds since the epoch */
+	struct rt_lag loss;      /* what promoting the replica now would lose */
+};
+
 struct rt_datastore_now {
 	char *name;
 	char *primary, *replica; /* current roles; NULL: none (after a failover, no replica) */
 	int failovers;
-	char *last_failover;     /* when and why, or "" */
+	struct rt_promotion *last_failover;  /* NULL: none yet */
 	int bootstrapped;        /* roles and database made on the primary */
+	struct rt_lag lag;       /* the replica's, now */
+	char *replay_lsn;        /* the replica's replay position ("0/3000148"), or NULL */
+	struct rt_attention *attention;      /* NULL: none needed */
+	char *degraded;          /* why it has no working replica, or NULL (re-protection) */
 };
 
 struct rt_supervisor_now {

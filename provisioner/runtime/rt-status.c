@@ -1,14 +1,16 @@
 /*
  * Status documents; see rt-status.h.
  *
- *   { "format": "provisioner-status/1",
- *     "name", "state": creating|starting|running|degraded|failed, "mode",
+ *   { "format": "provisioner-status/2",
+ *     "name", "state": creating|starting|running|degraded|needs-attention|failed,
+ *     "reason", "mode",
  *     "tier", "branch", "commit", "created", "expires", "dir",
  *     "gateway": { "url", "addr", "port", "tls", "auth", "ca_file", "username",
  *                  "password_file", "healthy" },
  *     "services": { NAME: { "replicas": [ MEMBER ] } },
  *     "datastores": { NAME: { "engine", "version", "database", "username",
  *                             "password_file", "mode", "failovers", "last_failover",
+ *                             "lag", "replay_lsn", "attention", "degraded",
  *                             "primary": MEMBER, "replicas": [ MEMBER ] } },
  *     "owner", "account": { "name", "uid", "gid" } | null,
  *     "supervisor": { "pid", "alive", "containment", "cgroup" } }
@@ -51,6 +53,39 @@ out:
 	strbuf_release(&err);
 }
 
+/*
+ * A datastore that waits for a person's decision makes the environment
+ * `needs-attention`; one without a working replica (or any process not
+ * healthy) `degraded`. The first such datastore's reason is given.
+ */
+static void state_of_datastores(struct rt_status *s)
+{
+	for (size_t i = 0; i < s->rt.datastores.nr; i++) {
+		const struct rt_datastore_now *d = RT_AT(s->rt.datastores, struct rt_datastore_now, i);
+
+		if (d->attention) {
+			s->state = "needs-attention";
+			s->reason = d->attention->reason;
+			return;
+		}
+	}
+	if (s->rt.healthy)
+		s->state = "running";
+	else
+		s->state = "degraded";
+	for (size_t i = 0; i < s->rt.datastores.nr; i++) {
+		const struct rt_datastore_now *d = RT_AT(s->rt.datastores, struct rt_datastore_now, i);
+
+		if (d->degraded) {
+			s->state = "degraded";
+			s->reason = d->degraded;
+			return;
+		}
+	}
+	if (!s->rt.healthy)
+		s->reason = "not every process is healthy";
+}
+
 int rt_status_load(struct rt_status *s, const char *state, const char *name, struct strbuf *err)
 {
 	struct strbuf why = STRBUF_INIT;
@@ -71,10 +106,13 @@ int rt_status_load(struct rt_status *s, const char *state, const char *name, str
 	strbuf_release(&why);
 	runtime_of(s);
 	s->state = rt_phase_names[s->st.state];
-	if (s->st.state == RT_RUNNING && !s->alive)
+	s->reason = "";
+	if (s->st.state == RT_RUNNING && !s->alive) {
 		s->state = "failed";     /* the supervisor is gone: gc removes it */
-	else if (s->st.state == RT_RUNNING && !s->rt.healthy)
-		s->state = "degraded";
+		s->reason = "its supervisor is gone";
+	} else if (s->st.state == RT_RUNNING) {
+		state_of_datastores(s);
+	}
 	return 0;
 }
 
@@ -164,15 +202,47 @@ static const char *current_primary(const struct rt_status *s, const struct rt_da
 	return now && now->primary ? now->primary : d->primary;
 }
 
+static json_t *lag_json(const struct rt_lag *l)
+{
+	static const struct rt_lag none;
+
+	if (!l)
+		l = &none;
+	return json_pack("{s:I, s:I, s:I, s:I, s:b}", "bytes", (json_int_t)l->bytes,
+			 "ms", (json_int_t)l->ms, "transactions", (json_int_t)l->transactions,
+			 "writes", (json_int_t)l->writes, "streaming", l->streaming);
+}
+
+static json_t *promotion_json(const struct rt_promotion *p)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:b}", "time", (json_int_t)p->time,
+			 "from", p->from, "to", p->to, "reason", p->reason,
+			 "detected_ms", (json_int_t)p->detected_ms,
+			 "promoted_ms", (json_int_t)p->promoted_ms, "lag", lag_json(&p->lag),
+			 "accepted_data_loss", p->accepted_data_loss);
+}
+
+static json_t *attention_json(const struct rt_attention *a)
+{
+	return json_pack("{s:s, s:I, s:o}", "reason", a->reason, "since", (json_int_t)a->since,
+			 "estimated_loss", lag_json(&a->loss));
+}
+
 static json_t *datastore_doc(const struct rt_status *s, const struct rt_datastore *d)
 {
 	const struct rt_datastore_now *now = rt_runtime_datastore(&s->rt, d->name);
 	const char *primary = current_primary(s, d);
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:s?, s:o, s:s?}",
 		"engine", d->engine, "version", d->version, "database", d->database,
 		"username", d->username, "password_file", d->password_file, "mode", d->mode,
 		"failovers", now ? now->failovers : 0,
-		"last_failover", now ? now->last_failover : "");
+		"last_failover", now && now->last_failover ? promotion_json(now->last_failover)
+							    : json_null(),
+		"lag", lag_json(now ? &now->lag : NULL),
+		"replay_lsn", now ? now->replay_lsn : NULL,
+		"attention", s->alive && now && now->attention ? attention_json(now->attention)
+							      : json_null(),
+		"degraded", now ? now->degraded : NULL);
 	json_t *reps = json_array();
 
 	for (size_t k = 0; k < d->members.nr; k++) {
@@ -199,6 +269,7 @@ json_t *rt_status_json(const struct rt_status *s)
 		"created", (json_int_t)st->created, "expires", (json_int_t)st->expires,
 		"dir", s->dir);
 	json_object_set_new(doc, "format", json_string(RT_STATUS_FORMAT));
+	json_object_set_new(doc, "reason", json_string(s->reason ? s->reason : ""));
 	json_object_set_new(doc, "gateway", gateway_doc(s));
 	json_object_set_new(doc, "services", services_doc(s));
 	for (size_t i = 0; i < st->datastores.nr; i++) {
@@ -304,8 +375,20 @@ static void print_datastore(FILE *f, const struct rt_status *s, const struct rt_
 		if (strcmp(m->name, primary))
 			print_member(f, s, m, "replica");
 	}
-	if (now && *now->last_failover)
-		fprintf(f, "    last failover: %s\n", now->last_failover);
+	if (now && now->last_failover)
+		fprintf(f, "    last failover: %s promoted in %lld ms (%s); %lld writes "
+			"dropped%s\n", now->last_failover->to,
+			(long long)now->last_failover->promoted_ms, now->last_failover->reason,
+			(long long)now->last_failover->lag.writes,
+			now->last_failover->accepted_data_loss ? ", accepted by a person" : "");
+	if (now && now->replica && s->alive)
+		fprintf(f, "    replica lag: %lld writes, %lld transactions, %lld bytes, %lld ms%s\n",
+			(long long)now->lag.writes, (long long)now->lag.transactions, (long long)now->lag.bytes,
+			(long long)now->lag.ms, now->lag.streaming ? "" : " (not streaming)");
+	if (now && now->attention && s->alive)
+		fprintf(f, "    needs attention: %s\n", now->attention->reason);
+	if (now && now->degraded)
+		fprintf(f, "    degraded: %s\n", now->degraded);
 }
 
 void rt_status_print(FILE *f, const struct rt_status *s)
@@ -322,6 +405,8 @@ void rt_status_print(FILE *f, const struct rt_status *s)
 			(left % 3600) / 60);
 	}
 	fprintf(f, ")\n");
+	if (s->reason && *s->reason)
+		fprintf(f, "  reason       %s\n", s->reason);
 	if (st->gateway)
 		print_gateway(f, st->gateway);
 	print_processes(f, s);

@@ -14,14 +14,16 @@
 
 struct strbuf;
 
-#define RT_STATUS_FORMAT "provisioner-status/1"
+#define RT_STATUS_FORMAT "provisioner-status/2"
 
 struct rt_status {
 	struct rt_state st;
 	struct rt_runtime rt;     /* empty when neither the supervisor nor the file answers */
 	char *dir;                /* the environment's directory */
 	int alive;                /* its supervisor runs */
-	const char *state;        /* creating, starting, running, degraded or failed */
+	/* creating, starting, running, degraded, needs-attention or failed */
+	const char *state;
+	const char *reason;       /* why it is not running (in st or rt), or "" */
 };
 
 /* 0, or -1 with err when there is no such environment. Release it either way. */

@@ -8,6 +8,18 @@
  * probes, bootstraps the primary and carries out promotions; it shares the
  * members' fields with the loop under `lock` and wakes it with an eventfd.
  *
+ * A primary is lost when a majority of observers has not reached it for
+ * `failover.after`: a thread on the host and one in each of the other
+ * namespaces (the gateway's and the other regions'), which moves
+ * into its namespace with setns() and pings from there, so a partition
+ * that only clients see is seen. Before promoting, the replica's lag is
+ * measured (rt-state.h, struct rt_lag): a promotion that would lose more
+ * than `failover.rpo` waits for a person (`failover --accept-data-loss`).
+ * Once the old primary's region is reachable again, the pg thread rebuilds
+ * it as a replica of the new one (pg_rewind, else pg_basebackup) and
+ * unfences it; the loop starts it again. The loop reaps only its own
+ * processes: the pg thread waits for the programs it runs.
+ *
  * Nothing a process leaves behind outlives it: each runs in a cgroup of
  * its own (as root, with cgroup2 mounted), or else in its own process
  * group, and when it exits whatever is left there (nginx's workers,
@@ -33,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +57,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +68,9 @@
 #define FAST_CHECK_MS 100          /* until first healthy: answer `up` quickly */
 #define STOP_GRACE_MS 1500
 #define LEFTOVER_POLL_MS 10        /* how soon to look again for what a run left */
+#define REFUSED_SHOWN_MS 10000     /* a refused failover request is shown this long */
+#define REPROTECT_RETRY_MS 10000   /* after a failed rebuild of an old primary */
+#define HOST_FRESH_MS 1000         /* the host's observer reached it this recently */
 
 struct check {
 	const struct rt_check *def;    /* NULL: no check */
@@ -70,7 +90,6 @@ struct proc {
 	int fenced;                    /* (L) */
 	int pg_ok, pg_ready;           /* (L) */
 	int pg_fails;                  /* consecutive failed probes (pg thread only) */
-	long long pg_last_ok;          /* (L) */
 	int ever_healthy, restarts, backoff_ms;
 	long long started_at, next_start, healthy_since;
 	char last_exit[96];
@@ -80,13 +99,54 @@ struct proc {
 	int waiting_noted;             /* said that it waits for its last run to be gone */
 };
 
+enum { PROMOTE_NO, PROMOTE_WITHIN_RPO, PROMOTE_ACCEPT_LOSS };
+
+struct promotion {                        /* struct rt_promotion without allocations */
+	time_t time;
+	const char *from, *to;
+	char reason[200];
+	long long detected_ms, promoted_ms;
+	struct rt_lag lag;
+	int accepted;
+};
+
 struct datastore_rt {
 	const struct rt_datastore *def;   /* its plan, in sv->st */
 	struct proc *primary, *replica;   /* (L) current roles */
 	int bootstrapped;                 /* (L) */
-	int promote;                      /* (L) requested: manual failover */
+	int promote;                      /* (L) requested: PROMOTE_* */
 	int failovers;                    /* (L) */
-	char last_failover[160];          /* (L) */
+	struct promotion last;            /* (L) valid once failovers > 0 */
+	/* the replica's lag, from the pg thread's probes */
+	struct pg_position prim_pos, rep_pos;   /* last samples */
+	int have_prim_pos, have_rep_pos;
+	long long prim_pos_at;            /* when the primary's was taken */
+	long long caught_up_at;           /* the replica last had every write */
+	int64_t writes;                   /* rows it lacks, from the WAL, if writes_known */
+	int writes_known;
+	struct rt_lag lag;                /* (L) */
+	/* a failover a person must decide on: attention_reason non-empty */
+	char attention_reason[400];       /* (L) */
+	time_t attention_since;           /* (L) */
+	long long attention_until;        /* a refused request's: shown this long; 0: until it answers */
+	struct rt_lag attention_loss;     /* (L) */
+	char degraded[200];               /* (L) why it has no working replica, or "" */
+	struct proc *fenced_member;       /* (L) the old primary, until re-protected */
+	long long next_reprotect;         /* not before (a failed rebuild waits) */
+};
+
+/*
+ * A thread inside a namespace that pings every PostgreSQL member from
+ * there. last_ok[i] is when it last reached process i (it starts at its
+ * own start: an observer that never saw a member counts it down only
+ * from then).
+ */
+struct observer {
+	struct sv *sv;
+	const char *ns, *region;          /* in sv->st */
+	pthread_t thread;
+	int started;
+	long long *last_ok;               /* (L) per process */
 };
 
 struct sv {
@@ -104,6 +164,8 @@ struct sv {
 	pthread_mutex_t lock;
 	volatile int quit;
 	int pg_changed;                /* (L) the pg thread saw a change: wake the loop */
+	struct observer *obs;          /* one per namespace other than the host's */
+	size_t nr_obs;
 	char **base_env;
 	char *cgroup;                  /* the environment's cgroup, or NULL */
 	const char *containment;       /* "cgroup" or "process-group" */
@@ -402,39 +464,29 @@ static int kill_leftovers(struct proc *p)
 	return 1;
 }
 
-static struct proc *proc_by_pid(struct sv *sv, pid_t pid)
-{
-	for (size_t i = 0; i < sv->nr; i++)
-		if (sv->procs[i].pid == pid)
-			return &sv->procs[i];
-	return NULL;
-}
-
 /*
  * Each exit: before it is reaped, its zombie keeps its pid (and so its
- * process group's id) from being anybody else's; kill what it left.
+ * process group's id) from being anybody else's; kill what it left. Only
+ * our processes are reaped here: the pg thread waits for the programs it
+ * runs itself (pg_rewind, pg_basebackup).
  */
 static void reap(struct sv *sv)
 {
-	for (;;) {
+	for (size_t i = 0; i < sv->nr; i++) {
+		struct proc *p = &sv->procs[i];
 		siginfo_t si = { 0 };
-		struct proc *p;
 		int status;
 
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || !si.si_pid)
-			break;
-		p = proc_by_pid(sv, si.si_pid);
-		if (p) {
-			p->old_pgid = p->cgroup ? 0 : si.si_pid;
-			if (kill_leftovers(p)) {
-				logf_("%s: exited; killing what it left running", p->def->name);
-				rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
-					 p->def->name);
-			}
+		if (p->pid <= 0 || waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    !si.si_pid)
+			continue;
+		p->old_pgid = p->cgroup ? 0 : si.si_pid;
+		if (kill_leftovers(p)) {
+			logf_("%s: exited; killing what it left running", p->def->name);
+			rt_event(sv->envdir, "leftovers", "%s: killed what its last run left",
+				 p->def->name);
 		}
-		if (waitpid(si.si_pid, &status, 0) < 0)
-			break;
-		if (p)
+		if (waitpid(si.si_pid, &status, 0) == si.si_pid)
 			on_exit_(sv, p, status);
 	}
 }
@@ -625,25 +677,105 @@ static void bootstrap(struct sv *sv, struct datastore_rt *d, struct proc *p)
 	strbuf_release(&err);
 }
 
+/* ---- the replica's lag ---- */
+
+/* Lag from the last samples: the primary's was taken before the replica's. */
+static struct rt_lag lag_of(const struct datastore_rt *d, long long now)
+{
+	struct rt_lag l = { 0 };
+
+	if (!d->have_prim_pos || !d->have_rep_pos)
+		return l;
+	l.streaming = d->prim_pos.streaming;
+	if (d->prim_pos.lsn > d->rep_pos.lsn)
+		l.bytes = (int64_t)(d->prim_pos.lsn - d->rep_pos.lsn);
+	if (d->prim_pos.xmax > d->rep_pos.xmax)
+		l.transactions = (int64_t)(d->prim_pos.xmax - d->rep_pos.xmax);
+	l.writes = d->writes_known ? d->writes : l.transactions;
+	if (l.writes)
+		l.ms = now - d->caught_up_at;
+	return l;
+}
+
+/*
+ * Sample where the primary is (only when the host reaches it: a frozen
+ * one would hold the probe for its connect timeout; its last sample then
+ * stands) and where the replica is, in that order, so that a replica
+ * holding the primary's horizon had every transaction ended by then.
+ */
+static void sample_lag(struct sv *sv, struct datastore_rt *d, struct proc *prim,
+		       struct proc *rep, int prim_answered)
+{
+	struct pg_position pos;
+	long long now = clock_ms();
+
+	if (prim && prim_answered &&
+	    pg_primary_position(prim->def->pg->sockdir, prim->def->pg->port,
+				rep ? rep->def->name : "", &pos) == 0) {
+		d->prim_pos = pos;
+		d->prim_pos_at = now;
+		d->have_prim_pos = 1;
+	}
+	if (rep && rep->pid > 0 && rep->pg_ok &&
+	    pg_standby_position(rep->def->pg->sockdir, rep->def->pg->port, &pos) == 0) {
+		d->rep_pos = pos;
+		d->have_rep_pos = 1;
+	}
+	/* what the replica lacks: rows of user tables, if the WAL can say (not ANALYZE's) */
+	if (d->have_prim_pos && d->have_rep_pos && (d->rep_pos.xmax >= d->prim_pos.xmax ||
+						    d->rep_pos.lsn >= d->prim_pos.lsn)) {
+		d->writes = 0;
+		d->writes_known = 1;
+	} else if (prim && prim_answered && d->have_rep_pos) {
+		int64_t w;
+
+		d->writes_known = pg_writes_since(prim->def->pg->sockdir, prim->def->pg->port,
+						  d->rep_pos.lsn, &w) == 0;
+		d->writes = d->writes_known ? w : 0;
+	}
+	if (!d->caught_up_at || (d->writes_known && !d->writes) ||
+	    (d->have_prim_pos && d->have_rep_pos && d->rep_pos.xmax >= d->prim_pos.xmax))
+		d->caught_up_at = now;
+	pthread_mutex_lock(&sv->lock);
+	d->lag = lag_of(d, now);
+	pthread_mutex_unlock(&sv->lock);
+}
+
+static void describe_lag(char *buf, size_t len, const struct rt_lag *l)
+{
+	snprintf(buf, len, "%lld writes (%lld transactions, %lld bytes of WAL, %lld ms behind)",
+		 (long long)l->writes, (long long)l->transactions, (long long)l->bytes,
+		 (long long)l->ms);
+}
+
+/* ---- failover ---- */
+
 /*
  * Fence the old primary (it must never take writes again: kill its
  * process group, and it is not restarted), then promote the replica.
+ * The replica's lag, as measured just before, is what was dropped.
  */
-static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
+static void failover(struct sv *sv, struct datastore_rt *d, const char *why,
+		     const struct rt_lag *lag, long long detected_ms, int accepted)
 {
 	struct proc *old = d->primary, *new = d->replica;
 	struct strbuf err = STRBUF_INIT;
 	long long t0 = clock_ms();
+	char l[160];
 
-	logf_("%s: failover: %s; fencing %s, promoting %s", d->def->name, why, old->def->name, new->def->name);
-	rt_event(sv->envdir, "failover", "%s: %s; fencing %s, promoting %s", d->def->name, why,
-		 old->def->name, new->def->name);
+	describe_lag(l, sizeof(l), lag);
+	logf_("%s: failover: %s; replica lag %s; fencing %s, promoting %s", d->def->name, why, l,
+	      old->def->name, new->def->name);
+	rt_event(sv->envdir, "failover", "%s: %s; replica lag %s; fencing %s, promoting %s",
+		 d->def->name, why, l, old->def->name, new->def->name);
 	pthread_mutex_lock(&sv->lock);
 	old->fenced = 1;
 	sv->pg_changed = 1;
 	if (old->pid > 0)
 		kill(-old->pid, SIGKILL);
 	pthread_mutex_unlock(&sv->lock);
+	if (old->cgroup)
+		cgroup_kill(old->cgroup);
 	if (pg_promote(new->def->pg->sockdir, new->def->pg->port, &err) < 0) {
 		logf_("%s: %s", d->def->name, err.buf);
 		rt_event(sv->envdir, "failover-failed", "%s: %s", d->def->name, err.buf);
@@ -655,12 +787,351 @@ static void failover(struct sv *sv, struct datastore_rt *d, const char *why)
 	sv->pg_changed = 1;
 	d->replica = NULL;
 	d->failovers++;
-	snprintf(d->last_failover, sizeof(d->last_failover), "%s promoted in %lld ms: %s",
-		 new->def->name, clock_ms() - t0, why);
+	d->last = (struct promotion){ .time = time(NULL), .from = old->def->name,
+				      .to = new->def->name, .detected_ms = detected_ms,
+				      .promoted_ms = clock_ms() - t0, .lag = *lag,
+				      .accepted = accepted };
+	snprintf(d->last.reason, sizeof(d->last.reason), "%s", why);
+	d->attention_reason[0] = '\0';
+	d->have_prim_pos = d->have_rep_pos = d->writes_known = 0;
+	d->fenced_member = old;
+	d->next_reprotect = 0;
+	d->lag = (struct rt_lag){ 0 };
+	snprintf(d->degraded, sizeof(d->degraded), "no replica since the failover: %s is fenced",
+		 old->def->name);
 	pthread_mutex_unlock(&sv->lock);
-	logf_("%s: %s is the primary (promoted in %lld ms)", d->def->name, new->def->name, clock_ms() - t0);
-	rt_event(sv->envdir, "promoted", "%s: %s is the primary", d->def->name, new->def->name);
+	logf_("%s: %s is the primary (promoted in %lld ms, %lld writes dropped)",
+	      d->def->name, new->def->name, clock_ms() - t0, (long long)lag->writes);
+	rt_event(sv->envdir, "promoted", "%s: %s is the primary; %lld writes dropped%s",
+		 d->def->name, new->def->name, (long long)lag->writes,
+		 accepted ? " (data loss accepted)" : "");
 	strbuf_release(&err);
+}
+
+/* Wait for a person: the reason and the estimate, in runtime.json and (once) the events. */
+static void needs_attention(struct sv *sv, struct datastore_rt *d, const char *why,
+			    const struct rt_lag *loss, int requested)
+{
+	int first;
+
+	pthread_mutex_lock(&sv->lock);
+	first = !d->attention_reason[0];
+	snprintf(d->attention_reason, sizeof(d->attention_reason), "%s", why);
+	if (first)
+		d->attention_since = time(NULL);
+	d->attention_loss = *loss;
+	d->attention_until = requested ? clock_ms() + REFUSED_SHOWN_MS : 0;
+	sv->pg_changed = 1;
+	pthread_mutex_unlock(&sv->lock);
+	if (first) {
+		logf_("%s: needs a person: %s", d->def->name, why);
+		rt_event(sv->envdir, "needs-attention", "%s: %s", d->def->name, why);
+	}
+}
+
+/*
+ * Promote if what it would lose is within failover.rpo (or a person
+ * accepted the loss); else say that a person must decide. The estimate is
+ * taken again now: the replica may have caught up since the last probe.
+ */
+static void try_failover(struct sv *sv, struct datastore_rt *d, const char *why,
+			 long long detected_ms, int accepted)
+{
+	struct proc *prim = d->primary, *rep = d->replica;
+	int64_t rpo = sv->st.failover.rpo_ms;
+	struct rt_lag loss;
+	struct strbuf msg = STRBUF_INIT;
+	char l[160], rpo_s[32];
+
+	sample_lag(sv, d, prim, rep, prim->pg_ok && !prim->pg_fails);
+	loss = lag_of(d, clock_ms());
+	if (!accepted && (!d->have_prim_pos || !d->have_rep_pos)) {
+		strbuf_addf(&msg, "%s, but %s's lag is unknown (its position was never read); "
+			    "'provisioner failover %s --accept-data-loss' promotes it anyway", why,
+			    rep->def->name, sv->name);
+		needs_attention(sv, d, msg.buf, &loss, !detected_ms);
+		strbuf_release(&msg);
+		return;
+	}
+	if (sv_within_rpo(&loss, rpo, accepted)) {
+		failover(sv, d, why, &loss, detected_ms, accepted);
+		return;
+	}
+	describe_lag(l, sizeof(l), &loss);
+	snprintf(rpo_s, sizeof(rpo_s), "%lld ms", (long long)rpo);
+	strbuf_addf(&msg, "%s, but promoting %s would lose at least %s (failover.rpo %s; "
+		    "the primary was last read %lld ms ago); 'provisioner failover %s "
+		    "--accept-data-loss' promotes it anyway", why, rep->def->name, l,
+		    rpo ? rpo_s : "0: no loss", clock_ms() - d->prim_pos_at, sv->name);
+	needs_attention(sv, d, msg.buf, &loss, !detected_ms);
+	strbuf_release(&msg);
+}
+
+/* ---- re-protection ---- */
+
+/* The value of `-D` (after "-D") or of "key=" inside an argument of argv, or NULL. */
+static char *argv_value(char **argv, const char *key)
+{
+	for (size_t i = 0; argv && argv[i]; i++) {
+		const char *at;
+
+		if (!strcmp(key, "-D") && !strcmp(argv[i], "-D") && argv[i + 1])
+			return xstrdup(argv[i + 1]);
+		if (strcmp(key, "-D") && (at = strstr(argv[i], key)))
+			return xstrndup(at + strlen(key), strcspn(at + strlen(key), " "));
+	}
+	return NULL;
+}
+
+/* Can something in this namespace reach host:port? A refusal is an answer too. */
+static int tcp_reachable(const char *host, int port, int timeout_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd, ret = 0, e = 0;
+	socklen_t len = sizeof(e);
+	struct pollfd pfd;
+
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == ECONNREFUSED) {
+		ret = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, timeout_ms) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0)
+			ret = e == 0 || e == ECONNREFUSED;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * Is the old primary's address reachable from the new primary's region?
+ * Its observer there says so (loopback: no namespaces, always).
+ */
+static int region_back(struct sv *sv, struct proc *old, struct proc *prim)
+{
+	size_t idx = (size_t)(old - sv->procs);
+	int seen = 0, ret = 0;
+
+	pthread_mutex_lock(&sv->lock);
+	for (size_t i = 0; i < sv->nr_obs; i++)
+		if (sv->obs[i].started && !strcmp(sv->obs[i].region, prim->def->region)) {
+			seen = 1;
+			ret |= clock_ms() - sv->obs[i].last_ok[idx] < 2000;
+		}
+	pthread_mutex_unlock(&sv->lock);
+	return seen ? ret : 1;
+}
+
+static void set_degraded(struct sv *sv, struct datastore_rt *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_degraded(struct sv *sv, struct datastore_rt *d, const char *fmt, ...)
+{
+	char buf[sizeof(d->degraded)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&sv->lock);
+	if (strcmp(d->degraded, buf)) {
+		memcpy(d->degraded, buf, sizeof(buf));
+		sv->pg_changed = 1;
+	}
+	pthread_mutex_unlock(&sv->lock);
+}
+
+/*
+ * After a failover, once the old primary's region is reachable again,
+ * rebuild the old primary as a standby of the new one (pg_rewind, else
+ * pg_basebackup, as the environment's user) and start it again: the
+ * datastore is degraded, with the reason, until it streams.
+ */
+static void reprotect(struct sv *sv, struct datastore_rt *d, struct proc *prim)
+{
+	struct proc *old = d->fenced_member;
+	char *datadir = NULL, *bindir = NULL, *passfile = NULL, *conninfo = NULL, *backup = NULL;
+	struct strbuf err = STRBUF_INIT;
+	struct pg_owner owner = { 0 };
+	struct pg_rebuild r;
+	const char *how;
+	int pid;
+
+	pthread_mutex_lock(&sv->lock);
+	pid = old->pid;
+	pthread_mutex_unlock(&sv->lock);
+	if (pid > 0 || clock_ms() < d->next_reprotect)
+		return;
+	if (!region_back(sv, old, prim)) {
+		set_degraded(sv, d, "no replica since the failover: %s's region is unreachable",
+			     old->def->name);
+		return;
+	}
+	datadir = argv_value(old->def->argv, "-D");
+	/* the planned replica's passfile serves whichever member streams */
+	for (size_t i = 0; i < sv->nr && !passfile; i++)
+		if (sv->procs[i].def->pg && !strcmp(sv->procs[i].def->pg->datastore, d->def->name))
+			passfile = argv_value(sv->procs[i].def->argv, "passfile=");
+	if (!datadir || !passfile) {
+		set_degraded(sv, d, "no replica since the failover: cannot rebuild %s (no data "
+			     "directory or passfile in its plan)", old->def->name);
+		d->next_reprotect = LLONG_MAX;
+		goto out;
+	}
+	bindir = xstrndup(old->def->argv[0], strrchr(old->def->argv[0], '/') - old->def->argv[0]);
+	if (old->def->user)
+		owner = (struct pg_owner){ .drop = 1, .uid = (uid_t)old->def->user->uid,
+					   .gid = (gid_t)old->def->user->gid };
+	conninfo = xasprintf("host=%s port=%d user=%s passfile=%s application_name=%s "
+			     "connect_timeout=2", prim->def->pg->host, prim->def->pg->port,
+			     PG_REPL_USER, passfile, old->def->name);
+	backup = xasprintf("host=%s port=%d user=%s passfile=%s", prim->def->pg->host,
+			   prim->def->pg->port, PG_REPL_USER, passfile);
+	r = (struct pg_rebuild){ .bindir = bindir, .datadir = datadir,
+				 .source_sockdir = prim->def->pg->sockdir,
+				 .source_port = prim->def->pg->port, .backup_conninfo = backup,
+				 .conninfo = conninfo, .owner = &owner };
+	set_degraded(sv, d, "no replica since the failover: rebuilding %s as a replica of %s",
+		     old->def->name, prim->def->name);
+	logf_("%s: rebuilding %s as a replica of %s", d->def->name, old->def->name, prim->def->name);
+	if (pg_rebuild_standby(&r, &how, &err) < 0) {
+		logf_("%s: cannot rebuild %s: %s", d->def->name, old->def->name, err.buf);
+		rt_event(sv->envdir, "reprotect-failed", "%s: %s: %s", d->def->name,
+			 old->def->name, err.buf);
+		set_degraded(sv, d, "no replica since the failover: rebuilding %s failed (see "
+			     "events.log); trying again", old->def->name);
+		d->next_reprotect = clock_ms() + REPROTECT_RETRY_MS;
+		goto out;
+	}
+	logf_("%s: %s rebuilt with %s; starting it as a replica", d->def->name, old->def->name, how);
+	rt_event(sv->envdir, "reprotect", "%s: %s rebuilt with %s as a replica of %s",
+		 d->def->name, old->def->name, how, prim->def->name);
+	pthread_mutex_lock(&sv->lock);
+	d->replica = old;
+	d->fenced_member = NULL;
+	old->fenced = 0;          /* the loop starts it again */
+	old->pg_ready = 0;
+	d->caught_up_at = 0;
+	sv->pg_changed = 1;
+	pthread_mutex_unlock(&sv->lock);
+	set_degraded(sv, d, "%s rebuilt as a replica of %s (%s); not streaming yet",
+		     old->def->name, prim->def->name, how);
+out:
+	free(datadir);
+	free(bindir);
+	free(passfile);
+	free(conninfo);
+	free(backup);
+	strbuf_release(&err);
+}
+
+/* ---- observers ---- */
+
+static void *observer_main(void *arg)
+{
+	struct observer *o = arg;
+	struct sv *sv = o->sv;
+	char *path = o->ns ? xasprintf("/run/netns/%s", o->ns) : NULL;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+	/* a network namespace is per thread: only this one moves (the host's stays) */
+	if (path && (fd < 0 || setns(fd, CLONE_NEWNET) < 0)) {
+		logf_("observer in %s: cannot enter it: %s", o->ns, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	while (!sv->quit) {
+		for (size_t i = 0; i < sv->nr && !sv->quit; i++) {
+			struct proc *p = &sv->procs[i];
+			int alive, fenced;
+
+			pthread_mutex_lock(&sv->lock);
+			alive = p->def->pg && p->pid > 0 && !p->fenced;
+			fenced = p->def->pg && p->fenced;
+			pthread_mutex_unlock(&sv->lock);
+			/* a fenced member: is its address reachable again (for re-protection)? */
+			if ((alive && pg_ping(p->def->pg->host, p->def->pg->port, 1)) ||
+			    (fenced && tcp_reachable(p->def->pg->host, p->def->pg->port, 1000))) {
+				pthread_mutex_lock(&sv->lock);
+				o->last_ok[i] = clock_ms();
+				pthread_mutex_unlock(&sv->lock);
+			}
+		}
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * An observer on the host (the first: the pg thread asks it whether the
+ * primary answers before it asks the primary itself, so that a frozen one
+ * does not hold every probe for a connect timeout) and one in every
+ * namespace: the gateway's and each region's.
+ */
+static void start_observers(struct sv *sv)
+{
+	long long now = clock_ms();
+
+	sv->nr_obs = sv->st.net.nr_ns + 1;
+	sv->obs = xcalloc(sv->nr_obs + 1, sizeof(*sv->obs));
+	for (size_t i = 0; i < sv->nr_obs; i++) {
+		struct observer *o = &sv->obs[i];
+		const struct rt_ns *ns = i ? &sv->st.net.ns[i - 1] : NULL;
+
+		o->sv = sv;
+		o->ns = ns ? ns->name : NULL;
+		o->region = ns && ns->region ? ns->region : "";
+		o->last_ok = xcalloc(sv->nr + 1, sizeof(*o->last_ok));
+		for (size_t k = 0; k < sv->nr; k++)
+			o->last_ok[k] = now;
+		o->started = pthread_create(&o->thread, NULL, observer_main, o) == 0;
+	}
+}
+
+static void stop_observers(struct sv *sv)
+{
+	for (size_t i = 0; i < sv->nr_obs; i++) {
+		if (sv->obs[i].started)
+			pthread_join(sv->obs[i].thread, NULL);
+		free(sv->obs[i].last_ok);
+	}
+	free(sv->obs);
+}
+
+/*
+ * How long a majority of p's observers has not reached it: the host and
+ * every namespace outside p's region (its own region's view says nothing
+ * about what clients see); the host's observer counts in every case. *down: how many have not reached it within
+ * `after`; *n: how many observe.
+ */
+static long long unreachable_ms(struct sv *sv, struct proc *p, long long after, int *down,
+				int *n)
+{
+	long long *seen = xcalloc(sv->nr_obs + 1, sizeof(*seen)), now = clock_ms(), ms;
+	size_t idx = (size_t)(p - sv->procs);
+	int k = 0;
+
+	pthread_mutex_lock(&sv->lock);
+	for (size_t i = 0; i < sv->nr_obs; i++)
+		if (sv->obs[i].started && strcmp(sv->obs[i].region, p->def->region))
+			seen[k++] = sv->obs[i].last_ok[idx];
+	pthread_mutex_unlock(&sv->lock);
+	*n = k;
+	*down = 0;
+	for (int i = 0; i < k; i++)
+		*down += now - seen[i] >= after;
+	ms = sv_majority_unreachable(seen, k, now);
+	free(seen);
+	return ms;
 }
 
 /*
@@ -673,61 +1144,91 @@ static int probe_ok(struct proc *p, int answered)
 	return sv_member_up(&p->pg_fails, p->pid > 0, answered, p->pg_ok);
 }
 
+/* Has the host's observer reached p lately? If not, asking it would only wait. */
+static int host_saw(struct sv *sv, struct proc *p)
+{
+	int saw;
+
+	pthread_mutex_lock(&sv->lock);
+	saw = clock_ms() - sv->obs[0].last_ok[p - sv->procs] < HOST_FRESH_MS;
+	pthread_mutex_unlock(&sv->lock);
+	return saw;
+}
+
 static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
-	long long now = clock_ms();
-	int promote, ok;
+	long long now = clock_ms(), gone;
+	int promote, ok, answered = 0, down, n;
 	enum sv_failover choice;
 
 	pthread_mutex_lock(&sv->lock);
 	prim = d->primary;
 	rep = d->replica;
 	promote = d->promote;
-	d->promote = 0;
+	d->promote = PROMOTE_NO;
 	pthread_mutex_unlock(&sv->lock);
 	if (prim) {
-		int answered = prim->pid > 0 && pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
-
+		answered = prim->pid > 0 && host_saw(sv, prim) &&
+			   pg_ping(prim->def->pg->host, prim->def->pg->port, 1);
 		ok = probe_ok(prim, answered);
 		pthread_mutex_lock(&sv->lock);
 		sv->pg_changed |= prim->pg_ok != ok;
 		prim->pg_ok = ok;
-		if (answered || !prim->pg_last_ok)
-			prim->pg_last_ok = now;   /* the outage clock starts once it was up */
 		pthread_mutex_unlock(&sv->lock);
 		if (answered && !d->bootstrapped)
 			bootstrap(sv, d, prim);
 	}
 	if (rep) {
-		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->def->pg->host, rep->def->pg->port, 1));
-		int streaming = ok && prim && prim->pg_ok &&
-				pg_standby_streaming(prim->def->pg->sockdir, prim->def->pg->port, rep->def->name) == 1;
-
 		int ready;
 
+		ok = probe_ok(rep, rep->pid > 0 && pg_ping(rep->def->pg->host, rep->def->pg->port, 1));
+		pthread_mutex_lock(&sv->lock);
+		rep->pg_ok = ok;
+		pthread_mutex_unlock(&sv->lock);
+		sample_lag(sv, d, prim, rep, answered);
 		pthread_mutex_lock(&sv->lock);
 		/* once streaming, a replica stays ready while its primary is away */
-		ready = streaming || (ok && rep->pg_ready);
-		sv->pg_changed |= rep->pg_ok != ok || rep->pg_ready != ready;
-		rep->pg_ok = ok;
+		ready = (ok && answered && d->lag.streaming) || (ok && rep->pg_ready);
+		if (answered && !d->lag.streaming)
+			ready = 0;
+		sv->pg_changed |= rep->pg_ready != ready;
 		rep->pg_ready = ready;
 		pthread_mutex_unlock(&sv->lock);
 	}
+	if (prim && !rep && d->fenced_member && answered && d->bootstrapped && !sv->stopping)
+		reprotect(sv, d, prim);
+	if (rep && d->degraded[0] && rep->pg_ready && d->lag.streaming) {
+		set_degraded(sv, d, "%s", "");
+		logf_("%s: %s streams from %s: protected again", d->def->name, rep->def->name,
+		      prim->def->name);
+		rt_event(sv->envdir, "protected", "%s: %s streams from %s", d->def->name,
+			 rep->def->name, prim->def->name);
+	}
+	gone = prim ? unreachable_ms(sv, prim, sv->st.failover.after_ms, &down, &n) : 0;
 	choice = sv_failover_choice(&(struct sv_failover_view){
 		.primary = !!prim, .replica = !!rep, .replica_up = rep && rep->pg_ok,
 		.stopping = sv->stopping, .requested = promote,
-		.automatic = sv->st.failover.automatic, .primary_fails = prim ? prim->pg_fails : 0,
-		.bootstrapped = d->bootstrapped, .primary_last_ok = prim ? prim->pg_last_ok : 0,
-		.after_ms = sv->st.failover.after_ms, .now = now });
-	if (choice == SV_FAILOVER_REQUESTED)
-		failover(sv, d, "requested");
-	else if (choice == SV_FAILOVER_AUTOMATIC) {
-		char why[96];
+		.automatic = sv->st.failover.automatic, .bootstrapped = d->bootstrapped,
+		.unreachable_ms = gone, .after_ms = sv->st.failover.after_ms });
+	if (choice == SV_FAILOVER_REQUESTED) {
+		try_failover(sv, d, "failover requested", 0, promote == PROMOTE_ACCEPT_LOSS);
+	} else if (choice == SV_FAILOVER_AUTOMATIC) {
+		char why[160];
 
-		snprintf(why, sizeof(why), "%s unreachable for %lld ms (threshold %lld ms)",
-			 prim->def->name, now - prim->pg_last_ok, (long long)sv->st.failover.after_ms);
-		failover(sv, d, why);
+		snprintf(why, sizeof(why), "%s unreachable for %lld ms by %d of %d observers "
+			 "(threshold %lld ms)", prim->def->name, gone, down, n,
+			 (long long)sv->st.failover.after_ms);
+		try_failover(sv, d, why, gone, 0);
+	} else if (d->attention_reason[0] && gone < sv->st.failover.after_ms &&
+		   (!d->attention_until || now >= d->attention_until)) {
+		pthread_mutex_lock(&sv->lock);
+		d->attention_reason[0] = '\0';
+		sv->pg_changed = 1;
+		pthread_mutex_unlock(&sv->lock);
+		logf_("%s: %s answers again: no failover needed", d->def->name, prim->def->name);
+		rt_event(sv->envdir, "attention-cleared", "%s: %s answers again", d->def->name,
+			 prim->def->name);
 	}
 }
 
@@ -767,6 +1268,21 @@ static char *pg_reason(struct sv *sv, struct proc *p)
 	return xstrdup(p->pg_ready ? "" : "not streaming from the primary");
 }
 
+static struct rt_promotion *promotion_doc(const struct promotion *p)
+{
+	struct rt_promotion *r = xcalloc(1, sizeof(*r));
+
+	r->time = (int64_t)p->time;
+	r->from = xstrdup(p->from);
+	r->to = xstrdup(p->to);
+	r->reason = xstrdup(p->reason);
+	r->detected_ms = p->detected_ms;
+	r->promoted_ms = p->promoted_ms;
+	r->lag = p->lag;
+	r->accepted_data_loss = p->accepted;
+	return r;
+}
+
 /* What runtime.json says and the socket answers: the processes and datastores now. */
 static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 {
@@ -797,8 +1313,21 @@ static void runtime_doc(struct sv *sv, struct rt_runtime *rt)
 		n->primary = d->primary ? xstrdup(d->primary->def->name) : NULL;
 		n->replica = d->replica ? xstrdup(d->replica->def->name) : NULL;
 		n->failovers = d->failovers;
-		n->last_failover = xstrdup(d->last_failover);
+		if (d->failovers)
+			n->last_failover = promotion_doc(&d->last);
 		n->bootstrapped = d->bootstrapped;
+		n->lag = d->lag;
+		if (d->replica && d->have_rep_pos)
+			n->replay_lsn = xasprintf("%X/%X", (unsigned)(d->rep_pos.lsn >> 32),
+						  (unsigned)d->rep_pos.lsn);
+		if (d->attention_reason[0]) {
+			n->attention = xcalloc(1, sizeof(*n->attention));
+			n->attention->reason = xstrdup(d->attention_reason);
+			n->attention->since = (int64_t)d->attention_since;
+			n->attention->loss = d->attention_loss;
+		}
+		if (d->degraded[0])
+			n->degraded = xstrdup(d->degraded);
 	}
 	pthread_mutex_unlock(&sv->lock);
 	rt->supervisor.pid = (int)getpid();
@@ -837,6 +1366,25 @@ static void begin_stop(struct sv *sv)
 	sv->dirty = 1;
 }
 
+/* "failover DS" (within failover.rpo) or "failover DS accept-data-loss": the pg thread does it. */
+static void request_failover(struct sv *sv, char *arg, struct strbuf *out)
+{
+	char *how = strchr(arg, ' ');
+	struct datastore_rt *d;
+
+	if (how)
+		*how++ = '\0';
+	d = find_ds(sv, arg);
+	if (!d || (how && strcmp(how, "accept-data-loss"))) {
+		strbuf_addf(out, "error: cannot fail over '%s'", arg);
+		return;
+	}
+	pthread_mutex_lock(&sv->lock);
+	d->promote = how ? PROMOTE_ACCEPT_LOSS : PROMOTE_WITHIN_RPO;
+	pthread_mutex_unlock(&sv->lock);
+	strbuf_addf(out, "failover of %s requested", arg);
+}
+
 static void control(struct sv *sv)
 {
 	int fd = accept4(sv->ctlfd, NULL, NULL, SOCK_CLOEXEC);
@@ -873,11 +1421,8 @@ static void control(struct sv *sv)
 	} else if (!strcmp(buf, "restart") && arg && find_proc(sv, arg)) {
 		kill_proc(sv, find_proc(sv, arg), SIGKILL);
 		strbuf_addf(&out, "restarting %s", arg);
-	} else if (!strcmp(buf, "failover") && arg && find_ds(sv, arg)) {
-		pthread_mutex_lock(&sv->lock);
-		find_ds(sv, arg)->promote = 1;
-		pthread_mutex_unlock(&sv->lock);
-		strbuf_addf(&out, "failover of %s requested", arg);
+	} else if (!strcmp(buf, "failover") && arg) {
+		request_failover(sv, arg, &out);
 	} else {
 		strbuf_addf(&out, "error: unknown request '%s'", buf);
 	}
@@ -933,6 +1478,16 @@ static int last_run_gone(struct proc *p)
 	return 0;
 }
 
+static int fenced(struct sv *sv, struct proc *p)
+{
+	int f;
+
+	pthread_mutex_lock(&sv->lock);
+	f = p->fenced;
+	pthread_mutex_unlock(&sv->lock);
+	return f;
+}
+
 static long long schedule(struct sv *sv)
 {
 	long long now = clock_ms(), next = now + 500;
@@ -943,6 +1498,8 @@ static long long schedule(struct sv *sv)
 
 		if (sv->stopping)
 			break;
+		if (p->state == RT_P_FENCED && !fenced(sv, p))
+			p->state = RT_P_WAITING;   /* re-protected: it runs again, as a replica */
 		due = p->state == RT_P_WAITING || (p->state == RT_P_BACKOFF && p->next_start <= now);
 		if (due && deps_ready(sv, p) && member_may_start(sv, p)) {
 			if (last_run_gone(p))
@@ -1180,10 +1737,12 @@ int supervisor_main(const char *state, const char *name)
 	logf_("supervising '%s' (%zu processes), pid %d", name, sv.nr, (int)getpid());
 	rt_event(sv.envdir, "supervisor", "started, pid %d", (int)getpid());
 	save_runtime(&sv);
+	start_observers(&sv);
 	pthread_create(&sv.pg_thread, NULL, pg_main, &sv);
 	loop(&sv);
 	sv.quit = 1;
 	pthread_join(sv.pg_thread, NULL);
+	stop_observers(&sv);
 	save_runtime(&sv);
 	rt_event(sv.envdir, "supervisor", "stopped");
 	logf_("stopped");

@@ -3,6 +3,8 @@
  */
 #include "sv-policy.h"
 
+#include <stdlib.h>
+
 enum rt_pstate sv_exit_state(int stopping, int fenced)
 {
 	if (stopping)
@@ -49,8 +51,27 @@ enum sv_failover sv_failover_choice(const struct sv_failover_view *v)
 		return SV_FAILOVER_NONE;
 	if (v->requested)
 		return SV_FAILOVER_REQUESTED;
-	if (v->automatic && v->primary_fails && v->bootstrapped &&
-	    v->now - v->primary_last_ok >= v->after_ms)
+	if (v->automatic && v->bootstrapped && v->unreachable_ms >= v->after_ms)
 		return SV_FAILOVER_AUTOMATIC;
 	return SV_FAILOVER_NONE;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+long long sv_majority_unreachable(long long *last_ok, int n, long long now)
+{
+	if (n <= 0)
+		return 0;
+	qsort(last_ok, (size_t)n, sizeof(*last_ok), cmp_desc);
+	return now - last_ok[n / 2];
+}
+
+int sv_within_rpo(const struct rt_lag *loss, int64_t rpo_ms, int accepted)
+{
+	return accepted || !loss->writes || (rpo_ms > 0 && loss->ms <= rpo_ms);
 }

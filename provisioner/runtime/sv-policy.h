@@ -56,20 +56,33 @@ struct sv_failover_view {
 	int stopping;              /* the supervisor is stopping */
 	int requested;             /* `provisioner failover` asked for one */
 	int automatic;             /* the definition's failover.automatic */
-	int primary_fails;         /* failed probes of the primary in a row */
 	int bootstrapped;          /* the primary had its roles and database made */
-	long long primary_last_ok; /* its last good probe */
+	long long unreachable_ms;  /* sv_majority_unreachable() of the primary */
 	long long after_ms;        /* failover.after */
-	long long now;
 };
 
 enum sv_failover { SV_FAILOVER_NONE, SV_FAILOVER_REQUESTED, SV_FAILOVER_AUTOMATIC };
 
 /*
  * Promote the replica? Only with a replica that is up and a supervisor
- * that is not stopping: when asked, or automatically once the primary
- * missed its last probe and has not answered for failover.after.
+ * that is not stopping: when asked, or automatically once a majority of
+ * the primary's observers has not reached it for failover.after. (Whether
+ * the replica may be promoted, for what it lacks, is sv_within_rpo().)
  */
 enum sv_failover sv_failover_choice(const struct sv_failover_view *v);
+
+/*
+ * How long a majority of n observers has not reached a member: last_ok[i]
+ * is when observer i last did (it is reordered). n/2 + 1 of them saw it no
+ * later than now minus the result.
+ */
+long long sv_majority_unreachable(long long *last_ok, int n, long long now);
+
+/*
+ * May a replica that lacks `loss` be promoted? If it lacks no write, or
+ * (rpo_ms above 0) it is no more than rpo_ms behind; or a person accepted
+ * the loss.
+ */
+int sv_within_rpo(const struct rt_lag *loss, int64_t rpo_ms, int accepted);
 
 #endif

@@ -46,6 +46,7 @@ provisioner status
 provisioner list
 provisioner logs
 provisioner down
+provisioner failover
 provisioner gc
 provisioner supervise hidden
 provisioner help
@@ -121,7 +122,7 @@ is "$rc:$(grep -c "SHELL 'fish': expected bash or zsh" "$TEST_DIR/err")" "2:1" "
 ok "and suggests the nearest" grep -q "did you mean 'bash'" "$TEST_DIR/err"
 
 # -o is the output format and -t the timeout in every command that has them
-for cmd in render check validate name show up status list logs down gc; do
+for cmd in render check validate name show up status list logs down failover gc; do
 	"$P" $cmd --help >"$TEST_DIR/help"
 	o=$(grep -E '^  -o, ' "$TEST_DIR/help" | grep -vc -- '--output FORMAT')
 	t=$(grep -E '^  -t, ' "$TEST_DIR/help" | grep -vc -- '--timeout DUR')
@@ -301,7 +302,7 @@ import json; d = json.load(open('$plan')); d['state'] = 'running'; json.dump(d, 
 		python3 -c "
 import json, sys
 start = int(open('/proc/$sv/stat').read().rsplit(')', 1)[1].split()[19])
-json.dump({'format': 'provisioner-runtime/1', 'version': 1, 'supervisor': {'pid': $sv, 'start_time': start},
+json.dump({'format': 'provisioner-runtime/2', 'version': 2, 'supervisor': {'pid': $sv, 'start_time': start},
            'healthy': sys.argv[1] == 'yes', 'processes': {'db-primary': {'pid': 0, 'state': 'waiting'}}},
           open('$w/runtime.json', 'w'))" "$1"
 	}
@@ -315,7 +316,7 @@ json.dump({'format': 'provisioner-runtime/1', 'version': 1, 'supervisor': {'pid'
 	runtime yes
 	"$P" status observatory-waiting --wait --timeout 5s -o json >"$TEST_DIR/wait.out" 2>"$TEST_DIR/err"; rc=$?
 	is "$rc:$(python3 -c "import json; d = json.load(open('$TEST_DIR/wait.out')); print(d['state'], d['format'])")" \
-		"0:running provisioner-status/1" "status --wait: healthy exits 0 (and -o json says its format)"
+		"0:running provisioner-status/2" "status --wait: healthy exits 0 (and -o json says its format)"
 	"$P" status --wait >/dev/null 2>&1; is $? 2 "status --wait without ENV is a usage error"
 	"$P" status observatory-waiting --timeout 5s >/dev/null 2>&1; is $? 2 "status --timeout without --wait is a usage error"
 	kill $sv 2>/dev/null; wait $sv 2>/dev/null

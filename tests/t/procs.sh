@@ -211,7 +211,7 @@ ok "and never healthy" sh -c "! grep -q healthy '$OUT/pr-b.txt'"
 # --- names that are no environment's: exit 2, and nothing is removed ---------------------
 mkdir -p "$TEST_DIR/precious" && echo keep >"$TEST_DIR/precious/file"
 for name in "" ".." "." "../x" "a/b" "/" "pr-a/.." "../envs" "PR-A" "pr-a/"; do
-	for cmd in down status logs; do
+	for cmd in down status logs failover; do
 		"$PROVISIONER" "$cmd" "$name" >/dev/null 2>"$OUT/name.err"
 		is "$?" "2" "$cmd '$name' is refused with exit 2"
 	done

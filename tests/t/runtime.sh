@@ -63,7 +63,7 @@ is "$(json "$OUT/status.json" 'd["datastores"]["db"]["replicas"][0]["healthy"]')
 envdir=$(json "$OUT/status.json" 'd["dir"]')
 # the replica once started before the primary made the replication role
 ok "a healthy stack's database logs hold no FATAL" sh -c "! grep -H FATAL '$envdir'/logs/db-*.log"
-is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/1" "status -o json says what it is"
+is "$(json "$OUT/status.json" 'd["format"]')" "provisioner-status/2" "status -o json says what it is"
 ok "up said how far from healthy it was, a line each time off a terminal" \
 	grep -qE '^up [0-9.]+ s: waiting: [0-9]+/[0-9]+ healthy' "$OUT/up.json"
 "$PROVISIONER" status rt-main --wait --timeout 30s >"$OUT/wait.out" 2>&1

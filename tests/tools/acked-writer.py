@@ -18,8 +18,10 @@ Every write gets the id P-<thread>-<n> and the station P. Its outcome:
                  was sent: it may or may not be stored
 
 The output is one JSON document: {"prefix", "attempted": [ids], "acked":
-[ids], "failed": [ids], "indeterminate": [ids], "first_error_after_s",
-"last_error_before_s", "errors_by_kind"} with times relative to the start.
+[ids], "acked_at_s": [when each acked write was answered, in the order of
+"acked"], "failed": [ids], "indeterminate": [ids], "first_error_after_s",
+"last_error_before_s", "errors_by_kind", "started_at": epoch seconds} with
+times relative to the start.
 
 Bounded by --duration and --rate (at most threads x rate x duration
 writes); only the given URL is contacted.
@@ -59,11 +61,13 @@ class Writer:
             tok = base64.b64encode(("%s:%s" % (args.user, pw)).encode()).decode()
             self.headers["Authorization"] = "Basic " + tok
         self.lock = threading.Lock()
-        self.out = {"attempted": [], "acked": [], "failed": [], "indeterminate": []}
+        self.out = {"attempted": [], "acked": [], "acked_at_s": [], "failed": [],
+                    "indeterminate": []}
         self.errors = {}
         self.first_error = None
         self.last_error = None
         self.t0 = time.monotonic()
+        self.started_at = time.time()
 
     def conn(self):
         if self.https:
@@ -75,6 +79,8 @@ class Writer:
         now = time.monotonic() - self.t0
         with self.lock:
             self.out[outcome].append(wid)
+            if outcome == "acked":
+                self.out["acked_at_s"].append(round(now, 4))
             if outcome != "acked":
                 self.errors[kind] = self.errors.get(kind, 0) + 1
                 if self.first_error is None:
@@ -139,6 +145,7 @@ class Writer:
             t.join()
         doc = dict(self.out)
         doc["prefix"] = self.args.prefix
+        doc["started_at"] = self.started_at
         doc["errors_by_kind"] = self.errors
         doc["first_error_after_s"] = self.first_error
         doc["last_error_before_s"] = self.last_error

@@ -189,8 +189,13 @@ static void make_runtime(struct rt_runtime *rt)
 	d = yarray_push(&rt->datastores, sizeof(*d));
 	d->name = xstrdup("db");
 	d->primary = xstrdup("db-primary");   /* and no replica: null */
-	d->last_failover = xstrdup("");
 	d->bootstrapped = 1;
+	d->last_failover = xcalloc(1, sizeof(*d->last_failover));
+	d->last_failover->from = xstrdup("db-replica");
+	d->last_failover->to = xstrdup("db-primary");
+	d->last_failover->reason = xstrdup("requested");
+	d->last_failover->lag.transactions = 12;
+	d->last_failover->accepted_data_loss = 1;
 }
 
 /* `text` with its first `from` replaced by `to` (which must be there). */
@@ -314,7 +319,7 @@ static void test_state_errors(void)
 
 	bad = edit(text, "\"index\": 7", "\"index\": \"7\"");
 	tap_is_int(decode_state(&st, bad, &err), -1, "a string for a number is an error");
-	tap_ok(says(&err, "state.json:46:12: invalid value for 'index': expected an integer, "
+	tap_ok(says(&err, "state.json:47:12: invalid value for 'index': expected an integer, "
 			  "got the string '7'"), "saying so, and where");
 	rt_state_release(&st);
 	free(bad);
@@ -417,7 +422,7 @@ static void test_runtime(void)
 	       "runtime.json decodes what it encodes");
 	two = rt_runtime_encode(&back, 1);
 	tap_is_str(two, one, "encode, decode, encode: byte-identical");
-	tap_ok(strstr(one, "\"replica\": null") && strstr(one, "\"format\": \"provisioner-runtime/1\""),
+	tap_ok(strstr(one, "\"replica\": null") && strstr(one, "\"format\": \"provisioner-runtime/2\""),
 	       "no replica is null; the format is marked");
 	tap_ok(rt_runtime_proc(&back, "api-primary-0") &&
 	       rt_runtime_proc(&back, "api-primary-0")->state == RT_P_BACKOFF &&
@@ -449,7 +454,7 @@ static void test_runtime(void)
 	       error_line(err.buf, "'restart'") > 1, "with its position");
 	rt_runtime_release(&back);
 	free(edited);
-	edited = edit(one, "\"version\": 1", "\"version\": 9");
+	edited = edit(one, "\"version\": 2", "\"version\": 9");
 	strbuf_reset(&err);
 	rt_runtime_init(&back);
 	tap_is_int(rt_runtime_decode(&back, edited, strlen(edited), "runtime.json", &err), -1,
