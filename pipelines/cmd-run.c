@@ -20,6 +20,7 @@
 #include "gitinfo.h"
 #include "load.h"
 #include "model.h"
+#include "run-command.h"
 #include "run.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -73,6 +74,40 @@ static char *repo_root(const char *file)
 	if (!root)
 		die_errno("cannot read the current directory");
 	return root;
+}
+
+/*
+ * PATH for the jobs: the directories of the project's programs beside our
+ * own binary first (bin/ when installed; in the build tree, the sibling
+ * directories of each program), so a pipeline runs the tools it was built
+ * with. A new NAME=VALUE string.
+ */
+static char *jobs_path(void)
+{
+	static const char *const sibs[] = { "", "/../provisioner", "/../loadtest", "/../chaos" };
+	char *self = realpath("/proc/self/exe", NULL), *dir;
+	struct strbuf sb = STRBUF_INIT;
+	const char *path = getenv("PATH");
+
+	strbuf_addstr(&sb, "PATH=");
+	if (self) {
+		dir = path_dirname(self);
+		for (size_t i = 0; i < sizeof(sibs) / sizeof(*sibs); i++) {
+			struct strbuf d = STRBUF_INIT;
+			char *real;
+
+			strbuf_addf(&d, "%s%s", dir, sibs[i]);
+			real = realpath(d.buf, NULL);
+			if (real && is_dir(real))
+				strbuf_addf(&sb, "%s:", real);
+			free(real);
+			strbuf_release(&d);
+		}
+		free(dir);
+		free(self);
+	}
+	strbuf_addstr(&sb, path && *path ? path : DEFAULT_PATH);
+	return strbuf_detach(&sb, NULL);
 }
 
 static int uses_env(const struct pipeline *p)
@@ -235,7 +270,8 @@ static enum cli_result run_exec(struct cli_ctx *ctx)
 	struct pl_run_opts o = { .max_jobs = max_jobs, .interrupted = &interrupted };
 	struct pl_result *res = NULL;
 	struct strbuf err = STRBUF_INIT;
-	char *root = NULL, *env = NULL, *run_dir = NULL;
+	char *root = NULL, *env = NULL, *run_dir = NULL, *path_env = NULL;
+	const char *job_env[2] = { NULL, NULL };
 	enum cli_result ret = CLI_USAGE;
 	int status;
 
@@ -254,6 +290,8 @@ static enum cli_result run_exec(struct cli_ctx *ctx)
 	o.kill_grace_ms = kill_grace_ms;
 	o.always_grace_ms = grace_ms;
 	o.term = stdout;
+	job_env[0] = path_env = jobs_path();
+	o.env = job_env;
 	res = xcalloc(p.jobs.nr, sizeof(*res));
 	if (only.nr)
 		strv_push_take(&only, NULL), only.nr--;   /* NULL-terminate the list */
@@ -285,6 +323,7 @@ out:
 		pl_results_release(res, p.jobs.nr);
 	free(res);
 	free(run_dir);
+	free(path_env);
 	free(env);
 	free(root);
 	strbuf_release(&err);

@@ -298,8 +298,11 @@ int pipeline_load_mem(struct pipeline *p, const char *file, const char *text, si
 		diag_add(d, p->file, root->pos.line, root->pos.col,
 			 "a pipeline is a mapping (env_file, triggers, jobs), not a %s",
 			 ynode_kind_name(root));
-	else if (yd_decode(&file_schema, root, p, d) == 0)
+	else {
+		/* the checks across jobs run on what decoded, to report it all at once */
+		yd_decode(&file_schema, root, p, d);
 		check_pipeline(p, d);
+	}
 out:
 	ynode_free(root);
 	return diag_count(d) > before ? -1 : 0;

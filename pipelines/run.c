@@ -181,7 +181,7 @@ static int start_job(struct runner *rn, size_t i)
 	int pfd[2];
 	size_t si;
 	char **env;
-	const char *set[3];
+	struct strv set = STRV_INIT;
 
 	for (si = 0; si < (size_t)rn->o->max_jobs; si++)
 		if (!rn->slots[si].in_use)
@@ -207,9 +207,11 @@ static int start_job(struct runner *rn, size_t i)
 		goto fail;
 	}
 	strbuf_addf(&sb, "PIPELINE_JOB=%s", j->name);
-	set[0] = sb.buf;
-	set[1] = NULL;
-	env = env_with(set);
+	for (size_t k = 0; rn->o->env && rn->o->env[k]; k++)
+		strv_push(&set, rn->o->env[k]);
+	strv_push(&set, sb.buf);
+	env = env_with((const char *const *)set.v);
+	strv_clear(&set);
 	s->cp = (struct child_process)CHILD_PROCESS_INIT;
 	s->cp.argv = (const char **)r->argv;
 	s->cp.dir = rn->o->dir;

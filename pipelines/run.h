@@ -15,6 +15,8 @@
  * those get until always_grace_ms has passed; a second interruption stops
  * them too.
  *
+ * Jobs get our environment with o->env and PIPELINE_JOB=NAME set.
+ *
  * The results are the caller's (pl_results_release); nothing here prints
  * but the job lines on `term`.
  */
@@ -63,6 +65,7 @@ struct pl_run_opts {
 	uint64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	uint64_t always_grace_ms;     /* after an interruption, for the always jobs */
 	const char *const *only;      /* NULL, or job names: these and what they need */
+	const char *const *env;       /* NAME=VALUE set in the jobs' environment; NULL: none */
 	FILE *term;                   /* prefixed job lines and progress; NULL: none */
 	volatile sig_atomic_t *interrupted;  /* counted by the caller's handler; may be NULL */
 };
