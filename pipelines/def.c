@@ -296,7 +296,7 @@ int pipeline_load_mem(struct pipeline *p, const char *file, const char *text, si
 		goto out;
 	if (root->kind != YN_MAP)
 		diag_add(d, p->file, root->pos.line, root->pos.col,
-			 "a pipeline is a mapping (env_file, triggers, jobs), not a %s",
+			 "a pipeline is a mapping (env_file, triggers, jobs), not %s",
 			 ynode_kind_name(root));
 	else {
 		/* the checks across jobs run on what decoded, to report it all at once */
