@@ -269,6 +269,7 @@ if [ -n "$e2e_skip" ]; then
 	skip "$e2e_skip" "push.yaml: the stack is gone after the run"
 else
 	exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
+	chmod 711 "$TEST_DIR"   # the services (postgres) reach their state below it
 	branch=pl-e2e-$$
 	(cd "$SOURCE_DIR" && "$PL" run pipelines/push.yaml --branch "$branch" --run-dir "$TEST_DIR/push" \
 		--json "$TEST_DIR/push.json") >push.out 2>&1
