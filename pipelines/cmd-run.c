@@ -243,7 +243,7 @@ static int write_reports(const struct pipeline *p, const struct pl_result *res,
 {
 	int rc = 0;
 
-	if (junit_path && pl_write_junit(junit_path, p, res) < 0)
+	if (junit_path && pl_write_junit(junit_path, p, res, o->dir) < 0)
 		rc = error_errno("cannot write '%s'", junit_path);
 	if (tap_path && pl_write_tap(tap_path, p, res) < 0)
 		rc = error_errno("cannot write '%s'", tap_path);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -14,6 +15,7 @@
 #include "run-command.h"
 #include "run.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define LOG_TAIL_LINES 40
 
@@ -102,7 +104,235 @@ static void junit_case(struct strbuf *sb, const struct pipeline *p, size_t i,
 	strbuf_release(&msg);
 }
 
-int pl_write_junit(const char *path, const struct pipeline *p, const struct pl_result *res)
+
+/* --- the results of the tools a job ran, from the files its `reports` name --- */
+
+enum inner_state { INNER_PASSED, INNER_FAILED, INNER_SKIPPED };
+
+struct inner {
+	char *name;
+	enum inner_state state;
+	char *msg;                  /* NULL, or a failure's or skip's message */
+};
+
+struct inner_list {
+	struct inner *v;
+	size_t nr, alloc;
+};
+
+static void inner_push(struct inner_list *l, char *name, enum inner_state st, char *msg)
+{
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	l->v[l->nr++] = (struct inner){ name, st, msg };
+}
+
+static void inner_release(struct inner_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		free(l->v[i].name);
+		free(l->v[i].msg);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void xml_unescape(struct strbuf *sb, const char *s, size_t len)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&apos;", '\'' },
+	};
+
+	for (size_t i = 0; i < len; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(ents) / sizeof(*ents); k++)
+			if (!strncmp(s + i, ents[k].ent, strlen(ents[k].ent)) &&
+			    i + strlen(ents[k].ent) <= len)
+				break;
+		if (k < sizeof(ents) / sizeof(*ents)) {
+			strbuf_addch(sb, ents[k].c);
+			i += strlen(ents[k].ent) - 1;
+		} else {
+			strbuf_addch(sb, s[i]);
+		}
+	}
+}
+
+/* The value of attribute `name` in the tag from `tag` to `end`, or NULL. */
+static char *xml_attr(const char *tag, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *s = tag; s + n + 2 < end; s++) {
+		const char *q, *close;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (s[-1] != ' ' && s[-1] != '\t' && s[-1] != '\n')
+			continue;
+		if (strncmp(s, name, n) || s[n] != '=' || (s[n + 1] != '"' && s[n + 1] != '\''))
+			continue;
+		q = s + n + 2;
+		close = memchr(q, s[n + 1], (size_t)(end - q));
+		if (!close)
+			return NULL;
+		xml_unescape(&sb, q, (size_t)(close - q));
+		return strbuf_detach(&sb, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * The testcases of JUnit XML as the tools here write it (loadtest,
+ * the test tools): each <testcase>, failed when it holds <failure> or
+ * <error>, skipped when it holds <skipped>. Not a general XML parser:
+ * comments and CDATA holding "<testcase" would confuse it.
+ */
+static void read_junit(const char *text, struct inner_list *l)
+{
+	for (const char *s = text; (s = strstr(s, "<testcase")); ) {
+		const char *end = strchr(s, '>'), *body_end;
+		char *name, *cls, *msg = NULL;
+		enum inner_state st = INNER_PASSED;
+		struct strbuf full = STRBUF_INIT;
+
+		if (!end)
+			return;
+		name = xml_attr(s + 1, end, "name");
+		cls = xml_attr(s + 1, end, "classname");
+		body_end = end[-1] == '/' ? end : strstr(end, "</testcase>");
+		if (!body_end)
+			body_end = end + strlen(end);
+		for (const char *t = end; t < body_end; t++) {
+			const char *tend;
+
+			if (*t != '<')
+				continue;
+			if (!strncmp(t, "<failure", 8) || !strncmp(t, "<error", 6))
+				st = INNER_FAILED;
+			else if (!strncmp(t, "<skipped", 8) && st != INNER_FAILED)
+				st = INNER_SKIPPED;
+			else
+				continue;
+			tend = strchr(t, '>');
+			if (!msg && tend && tend < body_end)
+				msg = xml_attr(t + 1, tend, "message");
+		}
+		if (cls)
+			strbuf_addf(&full, "%s: ", cls);
+		strbuf_addstr(&full, name ? name : "(unnamed)");
+		inner_push(l, strbuf_detach(&full, NULL), st, msg);
+		free(name);
+		free(cls);
+		s = body_end;
+	}
+}
+
+/* The top-level test points of TAP (indented subtests are the tool's own business). */
+static void read_tap(const char *text, struct inner_list *l)
+{
+	for (const char *s = text; *s; ) {
+		const char *eol = strchrnul(s, '\n'), *p = s, *hash;
+		enum inner_state st = INNER_PASSED;
+		struct strbuf name = STRBUF_INIT;
+		char *msg = NULL;
+
+		if (!strncmp(p, "not ok", 6) && (p[6] == ' ' || p + 6 == eol)) {
+			st = INNER_FAILED;
+			p += 6;
+		} else if (!strncmp(p, "ok", 2) && (p[2] == ' ' || p + 2 == eol)) {
+			p += 2;
+		} else {
+			s = *eol ? eol + 1 : eol;
+			continue;
+		}
+		while (p < eol && (*p == ' ' || (*p >= '0' && *p <= '9')))
+			p++;
+		if (p < eol && *p == '-')
+			p++;
+		while (p < eol && *p == ' ')
+			p++;
+		hash = memchr(p, '#', (size_t)(eol - p));
+		strbuf_add(&name, p, (size_t)((hash ? hash : eol) - p));
+		while (name.len && name.buf[name.len - 1] == ' ')
+			strbuf_setlen(&name, name.len - 1);
+		if (hash && !strncasecmp(hash + 1 + strspn(hash + 1, " "), "skip", 4)) {
+			const char *m = hash + 1 + strspn(hash + 1, " ") + 4;
+
+			st = INNER_SKIPPED;
+			m += strspn(m, " ");
+			msg = xstrndup(m, (size_t)(eol - m));
+		}
+		inner_push(l, strbuf_detach(&name, NULL), st, msg);
+		s = *eol ? eol + 1 : eol;
+	}
+}
+
+static int looks_like_junit(const char *path, const char *text)
+{
+	size_t n = strlen(path);
+
+	return (n > 4 && !strcmp(path + n - 4, ".xml")) || strstr(text, "<testsuite");
+}
+
+static int looks_like_tap(const char *path, const char *text)
+{
+	size_t n = strlen(path);
+
+	return (n > 4 && !strcmp(path + n - 4, ".tap")) || !strncmp(text, "1..", 3) ||
+	       !strncmp(text, "ok ", 3) || !strncmp(text, "not ok ", 7) ||
+	       !strncmp(text, "TAP version", 11);
+}
+
+/* A <testsuite> of the results in one of the job's reports, if it is JUnit or TAP. */
+static void junit_nested(struct strbuf *sb, const char *dir, const struct pl_job *j,
+			 const char *report)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct inner_list l = { 0 };
+	char *path = path_join(dir, report);
+	size_t failures = 0, skipped = 0;
+
+	if (strbuf_read_file(&text, path, 16u << 20) < 0)
+		goto out;
+	if (looks_like_junit(report, text.buf))
+		read_junit(text.buf, &l);
+	else if (looks_like_tap(report, text.buf))
+		read_tap(text.buf, &l);
+	else
+		goto out;   /* JSON, HTML: kept as files, not test results */
+	for (size_t i = 0; i < l.nr; i++) {
+		failures += l.v[i].state == INNER_FAILED;
+		skipped += l.v[i].state == INNER_SKIPPED;
+	}
+	strbuf_addstr(sb, "  <testsuite name=\"");
+	xml_escape(sb, j->name);
+	strbuf_addstr(sb, ": ");
+	xml_escape(sb, report);
+	strbuf_addf(sb, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+		    l.nr, failures, skipped);
+	for (size_t i = 0; i < l.nr; i++) {
+		strbuf_addstr(sb, "    <testcase classname=\"");
+		xml_escape(sb, j->name);
+		strbuf_addstr(sb, "\" name=\"");
+		xml_escape(sb, l.v[i].name);
+		if (l.v[i].state == INNER_PASSED) {
+			strbuf_addstr(sb, "\"/>\n");
+			continue;
+		}
+		strbuf_addstr(sb, l.v[i].state == INNER_FAILED ? "\">\n      <failure message=\"" :
+			      "\">\n      <skipped message=\"");
+		xml_escape(sb, l.v[i].msg ? l.v[i].msg : "");
+		strbuf_addstr(sb, "\"/>\n    </testcase>\n");
+	}
+	strbuf_addstr(sb, "  </testsuite>\n");
+out:
+	inner_release(&l);
+	strbuf_release(&text);
+	free(path);
+}
+
+int pl_write_junit(const char *path, const struct pipeline *p, const struct pl_result *res,
+		   const char *dir)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t failures = 0, errors = 0, skipped = 0;
@@ -114,17 +344,26 @@ int pl_write_junit(const char *path, const struct pipeline *p, const struct pl_r
 		skipped += res[i].state == PL_SKIPPED || res[i].state == PL_NOT_SELECTED;
 		ms += res[i].duration_ms;
 	}
+	/* no totals on <testsuites>: the suites of the jobs' reports follow the jobs' */
 	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
 	xml_escape(&sb, p->file);
-	strbuf_addf(&sb, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
-		    p->jobs.nr, failures, errors, skipped);
+	strbuf_addstr(&sb, "\">\n");
 	strbuf_addstr(&sb, "  <testsuite name=\"");
 	xml_escape(&sb, p->file);
 	strbuf_addf(&sb, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
 		    "time=\"%.3f\">\n", p->jobs.nr, failures, errors, skipped, (double)ms / 1000);
 	for (size_t k = 0; k < p->jobs.nr; k++)
 		junit_case(&sb, p, p->order[k], &res[p->order[k]]);
-	strbuf_addstr(&sb, "  </testsuite>\n</testsuites>\n");
+	strbuf_addstr(&sb, "  </testsuite>\n");
+	for (size_t k = 0; k < p->jobs.nr; k++) {
+		const struct pl_job *j = pl_job_at(p, p->order[k]);
+
+		if (!res[p->order[k]].attempts)
+			continue;   /* what it never ran did not write them */
+		for (size_t q = 0; q < j->reports.nr; q++)
+			junit_nested(&sb, dir, j, j->reports.v[q].name);
+	}
+	strbuf_addstr(&sb, "</testsuites>\n");
 	return write_out(path, &sb);
 }
 

@@ -88,8 +88,14 @@ int pl_run(const struct pipeline *p, const struct pl_run_opts *o, struct pl_resu
 
 void pl_results_release(struct pl_result *res, size_t nr);
 
-/* Reports (report.c): 0, or -1 with errno. */
-int pl_write_junit(const char *path, const struct pipeline *p, const struct pl_result *res);
+/*
+ * Reports (report.c): 0, or -1 with errno. The JUnit file has one testcase
+ * per job in its first testsuite, then a testsuite per JUnit or TAP file a
+ * job that ran lists in `reports` (read relative to `dir`), with the
+ * tool's own cases, named "JOB: FILE".
+ */
+int pl_write_junit(const char *path, const struct pipeline *p, const struct pl_result *res,
+		   const char *dir);
 int pl_write_tap(const char *path, const struct pipeline *p, const struct pl_result *res);
 int pl_write_json(const char *path, const struct pipeline *p, const struct pl_result *res,
 		  const struct pl_run_opts *o, int status);

@@ -161,7 +161,8 @@ assert cases['broken'].find('failure') is not None
 assert 'about to fail <&>' in cases['broken'].find('failure').text
 assert cases['after'].find('skipped') is not None
 assert cases['teardown'].find('failure') is None and cases['teardown'].find('skipped') is None
-assert r.get('failures') == '1' and r.get('tests') == '7'
+s = r.find('testsuite')
+assert s.get('failures') == '1' and s.get('tests') == '7', s.attrib
 P
 if command -v prove >/dev/null; then
 	prove -e cat f.tap >out 2>&1
@@ -172,6 +173,28 @@ else
 	skip "prove is not installed" "TAP: prove reads it"
 	skip "prove is not installed" "TAP of a passing run: prove accepts it"
 fi
+
+# the results of the tools a job ran, from the files its `reports` name
+cat >nest.yaml <<'Y'
+jobs:
+  tool:
+    run: [sh, -c, 'printf "1..3\nok 1 - first\nnot ok 2 - second\nok 3 - third # SKIP no network\n" >tool.tap;
+                   printf "<testsuites><testsuite name=\"x\"><testcase classname=\"c\" name=\"a &lt; b\"/><testcase classname=\"c\" name=\"bad\"><failure message=\"p99 &gt; 1s\">long</failure></testcase></testsuite></testsuites>\n" >tool.xml']
+    reports: [tool.tap, tool.xml, tool.json, never-written.xml]
+Y
+"$PL" run nest.yaml --branch b --junit nest.xml >out 2>&1
+ok "JUnit: the TAP and JUnit results of a job's reports folded in, one testsuite each" python3 - <<'P'
+import xml.etree.ElementTree as ET
+suites = ET.parse('nest.xml').getroot().findall('testsuite')
+assert [s.get('name') for s in suites] == ['nest.yaml', 'tool: tool.tap', 'tool: tool.xml'], [s.get('name') for s in suites]
+tap = {c.get('name'): c for c in suites[1].iter('testcase')}
+assert list(tap) == ['first', 'second', 'third'] and tap['second'].find('failure') is not None
+assert tap['third'].find('skipped').get('message') == 'no network'
+xml = {c.get('name'): c for c in suites[2].iter('testcase')}
+assert list(xml) == ['c: a < b', 'c: bad'], list(xml)
+assert xml['c: bad'].find('failure').get('message') == 'p99 > 1s'
+assert suites[2].get('failures') == '1'
+P
 
 # --- retry -----------------------------------------------------------------------
 
