@@ -133,12 +133,8 @@ static int env_name(const char *root, const char *env_file, const struct git_inf
 	lo.commit = gi->commit;
 	memset(&m, 0, sizeof(m));
 	if (env_load(&m, path, &lo, &d) < 0) {
-		struct strbuf sb = STRBUF_INIT;
-
 		diag_sort(&d);
-		diag_format(&d, &sb, "error: ");
-		fputs(sb.buf, stderr);
-		strbuf_release(&sb);
+		cli_print_diag(&d);
 		rc = error("env_file '%s': cannot name the environment", env_file);
 	} else {
 		*name = xstrdup(m.env_name);

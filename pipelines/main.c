@@ -22,14 +22,11 @@
 int load_pipeline(struct pipeline *p, const char *file)
 {
 	struct diag d = DIAG_INIT;
-	struct strbuf sb = STRBUF_INIT;
 
 	if (pipeline_load(p, file, &d) == 0)
 		return 0;
 	diag_sort(&d);
-	diag_format(&d, &sb, "error: ");
-	fputs(sb.buf, stderr);
-	strbuf_release(&sb);
+	cli_print_diag(&d);
 	diag_release(&d);
 	pipeline_release(p);
 	return -1;
