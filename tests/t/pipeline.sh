@@ -208,6 +208,19 @@ Y
 is "$?:$(json r.json 'd["jobs"][0]["attempts"]'):$(json r.json 'd["jobs"][0]["state"]')" "0:2:passed" \
 	"retry: a job that fails once passes on its second attempt"
 
+cat >nosuch.yaml <<'Y'
+jobs:
+  missing:
+    run: [no-such-program-here, x]
+  after:
+    needs: [missing]
+    run: [true]
+Y
+"$PL" run nosuch.yaml --branch b --json n.json >out 2>&1
+is "$?:$(json n.json '" ".join(j["name"]+"="+j["state"] for j in d["jobs"])')" "1:missing=failed after=skipped" \
+	"a program that cannot be run fails its job, and those that need it"
+ok "the job says why it could not start" grep -q "^\[missing\] cannot start: cannot run 'no-such-program-here'" out
+
 # --- timeouts kill the process group --------------------------------------------
 
 # alive PID: it exists and is not a zombie (orphans wait as zombies where
