@@ -172,63 +172,75 @@ static void log_line(int fd, const char *s)
 		(void)0;   /* a log we cannot write does not stop the job */
 }
 
-static int start_job(struct runner *rn, size_t i)
+/* Our environment with o->env and PIPELINE_JOB=NAME set: for cp->env, strv_free() it. */
+static char **job_env(const struct pl_run_opts *o, const char *name)
 {
-	const struct pl_job *j = pl_job_at(rn->p, i);
-	struct pl_result *r = &rn->res[i];
-	struct slot *s = NULL;
-	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
-	int pfd[2];
-	size_t si;
-	char **env;
 	struct strv set = STRV_INIT;
+	char **env;
 
-	for (si = 0; si < (size_t)rn->o->max_jobs; si++)
-		if (!rn->slots[si].in_use)
-			break;
-	s = &rn->slots[si];
-	r->attempts++;
-	if (!r->start_wall_ms)
-		r->start_wall_ms = wall_ms();
-	s->log = open(r->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	for (size_t k = 0; o->env && o->env[k]; k++)
+		strv_push(&set, o->env[k]);
+	strv_pushf(&set, "PIPELINE_JOB=%s", name);
+	env = env_with((const char *const *)set.v);
+	strv_clear(&set);
+	return env;
+}
+
+/* Open the job's log for this attempt, headed by its command, and say it starts. */
+static int open_log(struct runner *rn, const struct pl_job *j, const struct pl_result *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd = open(r->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
 	strbuf_addf(&sb, "--- %s attempt %d:", j->name, r->attempts);
 	for (char **a = r->argv; *a; a++)
 		strbuf_addf(&sb, " %s", *a);
 	strbuf_addch(&sb, '\n');
-	log_line(s->log, sb.buf);
-	strbuf_setlen(&sb, 0);
+	log_line(fd, sb.buf);
+	strbuf_release(&sb);
 	if (r->attempts > 1)
-		strbuf_addf(&sb, " (attempt %d)", r->attempts);
-	say(rn, j->name, "start%s", sb.buf);
-	strbuf_setlen(&sb, 0);
+		say(rn, j->name, "start (attempt %d)", r->attempts);
+	else
+		say(rn, j->name, "start");
+	return fd;
+}
 
+/* Start job i in a free slot: 0, or -1 with the job failed (it could not start). */
+static int start_job(struct runner *rn, size_t i)
+{
+	const struct pl_job *j = pl_job_at(rn->p, i);
+	struct pl_result *r = &rn->res[i];
+	struct strbuf err = STRBUF_INIT;
+	struct slot *s;
+	int pfd[2];
+	size_t si = 0;
+	char **env;
+
+	while (rn->slots[si].in_use)
+		si++;
+	s = &rn->slots[si];
+	r->attempts++;
+	if (!r->start_wall_ms)
+		r->start_wall_ms = wall_ms();
+	s->log = open_log(rn, j, r);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		set_reason(r, "cannot make a pipe: %s", strerror(errno));
+		strbuf_addf(&err, "cannot make a pipe: %s", strerror(errno));
 		goto fail;
 	}
-	strbuf_addf(&sb, "PIPELINE_JOB=%s", j->name);
-	for (size_t k = 0; rn->o->env && rn->o->env[k]; k++)
-		strv_push(&set, rn->o->env[k]);
-	strv_push(&set, sb.buf);
-	env = env_with((const char *const *)set.v);
-	strv_clear(&set);
+	env = job_env(rn->o, j->name);
 	s->cp = (struct child_process)CHILD_PROCESS_INIT;
 	s->cp.argv = (const char **)r->argv;
 	s->cp.dir = rn->o->dir;
 	s->cp.out = pfd[1];
-	s->cp.new_session = 1;
+	s->cp.new_session = 1;   /* its own process group: a timeout stops all of it */
 	s->cp.env = (const char **)env;
 	if (start_command(&s->cp, &err) < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
 		strv_free(env);
-		strbuf_release(&sb);
-		set_reason(r, "%s", err.buf);
-		strbuf_release(&err);
 		goto fail;
 	}
 	strv_free(env);
-	strbuf_release(&sb);
 	close(pfd[1]);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	s->fd = pfd[0];
@@ -238,6 +250,8 @@ static int start_job(struct runner *rn, size_t i)
 	r->state = PL_RUNNING;
 	return 0;
 fail:
+	set_reason(r, "%s", err.buf);
+	strbuf_release(&err);
 	log_line(s->log, r->reason);
 	log_line(s->log, "\n");
 	if (s->log >= 0)
@@ -344,7 +358,7 @@ static void attempt_over(struct runner *rn, size_t i, enum pl_state state)
 	}
 	r->state = state;
 	if (state == PL_TIMEDOUT)
-		set_reason(r, "timed out%s", "");
+		set_reason(r, "timed out");
 }
 
 static void stop_slot(struct runner *rn, size_t i, enum pl_state state, const char *why)
@@ -356,6 +370,30 @@ static void stop_slot(struct runner *rn, size_t i, enum pl_state state, const ch
 	if (why)
 		set_reason(&rn->res[i], "%s", why);
 	attempt_over(rn, i, state);
+}
+
+/* Does job `from` need job `to`, directly or through others? `seen`: one byte a job, zeroed. */
+static int needs_job_(const struct pipeline *p, size_t from, size_t to, char *seen)
+{
+	const struct pl_job *j = pl_job_at(p, from);
+
+	seen[from] = 1;
+	for (size_t k = 0; k < j->needs.nr; k++) {
+		size_t n = j->need_idx[k];
+
+		if (n == to || (!seen[n] && needs_job_(p, n, to, seen)))
+			return 1;
+	}
+	return 0;
+}
+
+static int needs_job(const struct pipeline *p, size_t from, size_t to)
+{
+	char *seen = xcalloc(p->jobs.nr, 1);
+	int r = needs_job_(p, from, to, seen);
+
+	free(seen);
+	return r;
 }
 
 /* The job's needs are done: 1 to start it, 0 to wait, -1 when it was settled without running. */
@@ -371,14 +409,17 @@ static int decide(struct runner *rn, size_t i)
 
 		if (!is_done(rn->res[n].state))
 			return 0;
-		if (rn->res[n].state != PL_PASSED && !bad)
+		/* a need its `when` skipped did not fail; one skipped for a failure did */
+		if (rn->res[n].state != PL_PASSED && !bad &&
+		    !(rn->res[n].state == PL_SKIPPED && !rn->res[n].failed_dependency))
 			bad = pl_job_at(rn->p, n)->name;
 	}
 	if (j->when == PL_ON_FAILURE && !j->needs.nr) {
 		for (size_t n = 0; n < rn->p->jobs.nr; n++) {
 			const struct pl_job *o = pl_job_at(rn->p, n);
 
-			if (o->when != PL_ON_SUCCESS || rn->res[n].state == PL_NOT_SELECTED)
+			if (o->when != PL_ON_SUCCESS || rn->res[n].state == PL_NOT_SELECTED ||
+			    needs_job(rn->p, n, i))
 				continue;
 			if (!is_done(rn->res[n].state))
 				return 0;
@@ -386,9 +427,10 @@ static int decide(struct runner *rn, size_t i)
 				any_failed = 1;
 		}
 	}
-	if (rn->stopping && j->when != PL_ALWAYS) {
+	if (rn->stopping && (j->when != PL_ALWAYS || clock_ms() >= rn->deadline_ms)) {
 		r->state = PL_CANCELLED;
-		set_reason(r, "not started: the run was interrupted%s", "");
+		set_reason(r, "not started: the run was interrupted%s",
+			   j->when == PL_ALWAYS ? " and the grace period ran out" : "");
 		return -1;
 	}
 	if (j->when == PL_ALWAYS || (j->when == PL_ON_SUCCESS && !bad) ||
@@ -399,7 +441,7 @@ static int decide(struct runner *rn, size_t i)
 		r->failed_dependency = 1;
 		set_reason(r, "failed dependency: needs '%s', which did not pass", bad);
 	} else {
-		set_reason(r, "when: on_failure, and nothing it waits for failed%s", "");
+		set_reason(r, "when: on_failure, and nothing it waits for failed");
 	}
 	say(rn, j->name, "%s", r->reason);
 	return -1;

@@ -5,9 +5,11 @@
  * prefixed with the job's name, to the terminal stream the caller gives.
  *
  * A job starts once every job it needs has finished; then `when` decides:
- * on_success runs when all of them passed (otherwise it is skipped, a
- * failed dependency), on_failure when one of them did not pass (with no
- * needs: when any on_success job failed), always in any case. A timeout
+ * on_success runs when none of them failed (otherwise it is skipped, a
+ * failed dependency), on_failure when one of them failed (with no needs:
+ * when any on_success job that does not need it failed), always in any
+ * case. A job that failed, timed out, was cancelled or was skipped for a
+ * failed dependency counts as failed; one its `when` skipped does not. A timeout
  * stops the job's whole process group (SIGTERM, then SIGKILL after
  * kill_grace_ms); a failed or timed-out job is started again `retry`
  * times. When *interrupted becomes non-zero (the caller's signal handler),

@@ -174,6 +174,19 @@ else
 	skip "prove is not installed" "TAP of a passing run: prove accepts it"
 fi
 
+cat >onfail.yaml <<'Y'
+jobs:
+  report-failure:
+    when: on_failure
+    run: [touch, report.ran]
+  work:
+    needs: [report-failure]
+    run: [touch, work.ran]
+Y
+"$PL" run onfail.yaml --branch b --json of.json >out 2>&1
+is "$?:$(json of.json '" ".join(j["name"]+"="+j["state"] for j in d["jobs"])')" "0:report-failure=skipped work=passed" \
+	"on_failure without needs does not wait for the jobs that need it; a need its when skipped is no failure"
+
 # the results of the tools a job ran, from the files its `reports` name
 cat >nest.yaml <<'Y'
 jobs:
