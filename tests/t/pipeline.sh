@@ -293,6 +293,26 @@ ok "the always job finished its work (the stack file is gone)" test ! -e stack.u
 ok "the running job's process group is gone" eval '! alive $(cat long.pid)'
 ok "the reports were written after the interruption" python3 -c "import xml.etree.ElementTree as E; E.parse('term.xml')"
 
+# the always jobs get --grace after the signal, then they are stopped too
+cat >grace.yaml <<'Y'
+jobs:
+  long:
+    run: [sh, -c, 'touch long2.started; exec sleep 300']
+  slow-down:
+    needs: [long]
+    when: always
+    run: [sh, -c, 'touch slow-down.started; exec sleep 300']
+Y
+"$PL" run grace.yaml --branch b --grace 1s --kill-grace 1s --json grace.json >grace.out 2>&1 &
+pl=$!
+for _ in $(seq 100); do [ -e long2.started ] && break; sleep 0.1; done
+kill -TERM $pl
+for _ in $(seq 100); do [ -e slow-down.started ] && break; sleep 0.1; done
+wait $pl
+is "$?:$(json grace.json '" ".join(j["name"]+"="+j["state"] for j in d["jobs"])')" \
+	"130:long=cancelled slow-down=cancelled" "an always job that outlives --grace is stopped: exit 130"
+ok "it says why" grep -q "grace period after the interruption ran out" grace.json
+
 # --- the reference pipeline ------------------------------------------------------
 
 "$PL" run "$SOURCE_DIR/pipelines/push.yaml" --dry-run --branch feat/x --commit "$COMMIT" >out 2>&1
