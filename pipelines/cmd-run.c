@@ -282,15 +282,13 @@ static enum cli_result run_exec(struct cli_ctx *ctx)
 	o.run_dir = run_dir;
 	o.dir = root;
 	o.vars = (struct pl_vars){ env, p.env_file, gi.branch, gi.commit };
-	o.only = only.nr ? (const char *const *)only.v : NULL;
+	o.only = only.nr ? (const char *const *)only.v : NULL;   /* a strv ends with NULL */
 	o.kill_grace_ms = kill_grace_ms;
 	o.always_grace_ms = grace_ms;
 	o.term = stdout;
 	job_env[0] = path_env = jobs_path();
 	o.env = job_env;
 	res = xcalloc(p.jobs.nr, sizeof(*res));
-	if (only.nr)
-		strv_push_take(&only, NULL), only.nr--;   /* NULL-terminate the list */
 	if (pl_prepare(&p, &o, res, &err) < 0) {
 		error("%s", err.buf);
 		goto out;

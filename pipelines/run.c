@@ -23,6 +23,7 @@
 #include "xalloc.h"
 
 #define POLL_MS 100
+#define PUMP_READS 32
 
 const char *const pl_state_names[] = {
 	"not-selected", "pending", "running", "passed", "failed", "timeout", "skipped",
@@ -279,14 +280,16 @@ static void flush_partial(struct runner *rn, size_t i, struct slot *s)
 
 /*
  * Copy what the job wrote to its log, and whole lines to the terminal,
- * until the pipe is empty; at its end of file, close it.
+ * until the pipe is empty or PUMP_READS reads were made (a job that never
+ * stops writing must not keep the loop from its timeouts); at its end of
+ * file, close it.
  */
 static void pump(struct runner *rn, size_t i, struct slot *s)
 {
 	char buf[8192];
 	ssize_t n;
 
-	while (s->fd >= 0) {
+	for (int reads = 0; s->fd >= 0 && reads < PUMP_READS; reads++) {
 		n = read(s->fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
