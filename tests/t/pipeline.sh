@@ -262,6 +262,15 @@ is "$rc:$(json t.json 'd["jobs"][0]["state"]'):$alive" "1:timeout:0" \
 	"a timeout: exit 1, the job timed out, its grandchildren are gone"
 is "$(json t.json 'd["jobs"][1]["state"]')" passed "the always job ran after the timeout"
 
+cat >chatty.yaml <<'Y'
+jobs:
+  chatty:
+    timeout: 1s
+    run: [yes, spam]
+Y
+timeout 60 "$PL" run chatty.yaml --branch b --json chatty.json >/dev/null 2>&1
+is "$?:$(json chatty.json 'd["jobs"][0]["state"]')" "1:timeout" "a job that writes without pause still times out"
+
 # --- SIGTERM in the middle of a job ---------------------------------------------
 
 cat >term.yaml <<'Y'
