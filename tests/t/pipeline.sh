@@ -345,6 +345,8 @@ fi
 if [ -n "$e2e_skip" ]; then
 	skip "$e2e_skip" "push.yaml end to end"
 	skip "$e2e_skip" "push.yaml: the stack is gone after the run"
+	skip "$e2e_skip" "push.yaml: SIGTERM during the smoke test"
+	skip "$e2e_skip" "push.yaml: the stack is gone after SIGTERM"
 else
 	exec 9>"/run/lock/provisioner-test-$(basename "$0").lock" && flock 9
 	chmod 711 "$TEST_DIR"   # the services (postgres) reach their state below it
@@ -357,6 +359,20 @@ else
 	name=$(json push.json 'd["env"]')
 	"$PROVISIONER" status "$name" >/dev/null 2>&1
 	is "$?" 2 "push.yaml: the stack is gone after the run (status of $name: no such environment)"
+
+	# a cancelled CI job: SIGTERM while the smoke test runs through the stack
+	(cd "$SOURCE_DIR" && exec "$PL" run pipelines/push.yaml --branch "$branch-t" \
+		--run-dir "$TEST_DIR/push-term" --json "$TEST_DIR/push-term.json") >push-term.out 2>&1 &
+	pl=$!
+	for _ in $(seq 1200); do grep -q '^\[smoke\] start' push-term.out && break; sleep 0.1; done
+	sleep 1
+	kill -TERM $pl
+	wait $pl
+	is "$?:$(json push-term.json '[j["state"] for j in d["jobs"] if j["name"] in ("smoke", "down")]')" \
+		'130:["cancelled", "passed"]' "push.yaml: SIGTERM during the smoke test stops it, down runs, exit 130" ||
+		tail -30 push-term.out | sed 's/^/#   /'
+	"$PROVISIONER" status "$(json push-term.json 'd["env"]')" >/dev/null 2>&1
+	is "$?" 2 "push.yaml: the stack is gone after SIGTERM"
 fi
 
 done_testing
