@@ -51,6 +51,16 @@ Y
 "$PL" run nobranch.yaml >out 2>err
 is "$?" 2 "\${branch} with no branch known (not in git, no --branch): exit 2"
 
+cat >noenv.yaml <<'Y'
+env_file: envs/nope.yaml
+jobs:
+  a:
+    run: [echo, "${env}"]
+Y
+"$PL" run noenv.yaml --branch b >out 2>err
+is "$?" 2 "\${env} with an env_file that does not load: exit 2"
+ok "it says which env_file" grep -q "env_file 'envs/nope.yaml': cannot name the environment" err
+
 # --- the DAG -----------------------------------------------------------------
 
 cat >dag.yaml <<'Y'
