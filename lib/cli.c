@@ -2,6 +2,8 @@
  * The command line of every program; see cli.h.
  */
 #include "cli.h"
+#include "color.h"
+#include "diag.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "suggest.h"
@@ -731,3 +733,14 @@ void cli_progress_done(void)
 }
 
 /* --- colour -------------------------------------------------------------------- */
+
+void cli_print_diag(const struct diag *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	diag_format(d, &sb, color_enabled(STDERR_FILENO) ? COLOR_BOLD_RED "error:" COLOR_RESET " "
+							 : "error: ");
+	fflush(stdout);
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
+}

@@ -167,6 +167,14 @@ struct cli_ctx {
 /* Run the command line; returns the exit status. */
 int cli_main(const struct cli_prog *prog, int argc, char **argv, void *data);
 
+/*
+ * Print the problems of a definition on stderr, one per line, each as
+ * "error: FILE:LINE:COL: message" ("error:" in red on a terminal), after
+ * flushing stdout so the two stay in order. The caller sorts them first.
+ */
+struct diag;
+void cli_print_diag(const struct diag *d);
+
 /* --- the parts, for tests and for programs with needs of their own ------------ */
 
 /* Command i: the program's, then the built-in ones; NULL past the last. */

@@ -137,14 +137,11 @@ int write_outputs(const struct outputs *o, const json_t *doc)
 int load_plan(struct plan *p, const char *file)
 {
 	struct diag d = DIAG_INIT;
-	struct strbuf sb = STRBUF_INIT;
 
 	if (plan_load(p, file, &d) == 0)
 		return 0;
 	diag_sort(&d);
-	diag_format(&d, &sb, "error: ");
-	fputs(sb.buf, stderr);
-	strbuf_release(&sb);
+	cli_print_diag(&d);
 	diag_release(&d);
 	plan_release(p);
 	return -1;

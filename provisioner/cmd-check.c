@@ -70,7 +70,7 @@ void k8s_check_text(struct k8s_check *kc, const char *file, const char *buf, siz
 	if (k8s_validate(kc->schema, file, buf, len, &n, &d) != 0)
 		kc->bad_files++;
 	diag_sort(&d);
-	cmd_print_diag(&d);
+	cli_print_diag(&d);
 	kc->objects += n.objects;
 	kc->problems += diag_count(&d);
 	diag_release(&d);

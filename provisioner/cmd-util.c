@@ -131,7 +131,7 @@ char *rt_resolve_name(const char *arg)
 	if (env_load(&m, arg, &lo, &d) == 0)
 		name = xstrdup(m.env_name);
 	else
-		cmd_print_diag(&d);
+		cli_print_diag(&d);
 	diag_release(&d);
 	env_model_free(&m);
 	return name;

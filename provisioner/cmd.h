@@ -42,10 +42,6 @@ static inline struct env_model *cmd_model(const struct cli_ctx *ctx)
 	return cmd_data(ctx)->model;
 }
 
-/* Print diagnostics on stderr in the usual form. */
-struct diag;
-void cmd_print_diag(const struct diag *d);
-
 extern const struct cli_cmd cmd_render_entry;
 extern const struct cli_cmd cmd_validate_entry;
 extern const struct cli_cmd cmd_name_entry;

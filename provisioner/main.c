@@ -47,17 +47,6 @@ static const struct cli_exit exits[] = {
 	{ 0, NULL },
 };
 
-void cmd_print_diag(const struct diag *d)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	diag_format(d, &sb, color_enabled(STDERR_FILENO) ? COLOR_BOLD_RED "error:" COLOR_RESET " "
-							 : "error: ");
-	fflush(stdout);
-	fputs(sb.buf, stderr);
-	strbuf_release(&sb);
-}
-
 static enum cli_result load_env(struct cli_ctx *ctx)
 {
 	struct cmd_data *data = cmd_data(ctx);
@@ -71,7 +60,7 @@ static enum cli_result load_env(struct cli_ctx *ctx)
 	env_model_init(data->model);
 	if (env_load(data->model, ctx->argv[0], &lo, &d) < 0) {
 		diag_sort(&d);
-		cmd_print_diag(&d);
+		cli_print_diag(&d);
 		res = CLI_USAGE;
 	}
 	diag_release(&d);

@@ -98,6 +98,28 @@ void git_info_read(struct git_info *gi, const char *start_dir, const char *branc
 	from_ci(gi);
 }
 
+char *git_workdir(const char *start_dir)
+{
+	git_repository *repo = NULL;
+	char *dir = NULL;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, start_dir ? start_dir : ".", 0, NULL) == 0) {
+		const char *wd = git_repository_workdir(repo);
+
+		if (wd) {
+			size_t len = strlen(wd);
+
+			while (len > 1 && wd[len - 1] == '/')
+				len--;
+			dir = xstrndup(wd, len);
+		}
+		git_repository_free(repo);
+	}
+	git_libgit2_shutdown();
+	return dir;
+}
+
 void git_info_release(struct git_info *gi)
 {
 	free(gi->branch);

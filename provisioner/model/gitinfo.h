@@ -27,6 +27,12 @@ void git_info_read(struct git_info *gi, const char *start_dir, const char *branc
 		   const char *commit);
 void git_info_release(struct git_info *gi);
 
+/*
+ * The root of the git work tree that holds start_dir, without a final
+ * '/', as a new string; NULL when it is in none (or a bare repository).
+ */
+char *git_workdir(const char *start_dir);
+
 /* The actor for the audit trail: CI user, git config user.email, $USER. */
 char *git_actor(const char *start_dir);
 

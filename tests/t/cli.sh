@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line: help, version, exit codes, command matching, usage
-# errors, every command of provisioner, loadtest and chaos from a table (help,
+# errors, every command of provisioner, loadtest, chaos and pipeline from a table (help,
 # a typo, a bad option, a mistyped option), suggestions for choices and
 # Terraform-style options, what -o and -t mean, the README's exit table,
 # completion and man pages against the tables, colour, -o json/yaml and
@@ -35,6 +35,7 @@ ok "show -o json is JSON" sh -c "'$P' show '$ENV' -b main -c $COMMIT -o json | p
 # --- every command of both programs, from one table ---------------------------
 LOADTEST=${LOADTEST:-$BUILD_DIR/loadtest/loadtest}
 CHAOS=${CHAOS:-$BUILD_DIR/chaos/chaos}
+PIPELINE=${PIPELINE:-$BUILD_DIR/pipelines/pipeline}
 # PROGRAM COMMAND [hidden]
 commands="provisioner render
 provisioner check
@@ -64,9 +65,15 @@ chaos proxy
 chaos help
 chaos version
 chaos completion
-chaos man hidden"
-bin() { case $1 in provisioner) echo "$P" ;; loadtest) echo "$LOADTEST" ;; chaos) echo "$CHAOS" ;; esac; }
-for prog in provisioner loadtest chaos; do
+chaos man hidden
+pipeline run
+pipeline validate
+pipeline help
+pipeline version
+pipeline completion
+pipeline man hidden"
+bin() { case $1 in provisioner) echo "$P" ;; loadtest) echo "$LOADTEST" ;; chaos) echo "$CHAOS" ;; pipeline) echo "$PIPELINE" ;; esac; }
+for prog in provisioner loadtest chaos pipeline; do
 	listed=$("$(bin $prog)" --help | sed -n '/^commands:$/,/^$/s/^  \([a-z-]*\) .*/\1/p' | sort | tr '\n' ' ')
 	want=$(echo "$commands" | awk -v p=$prog '$1 == p && $3 != "hidden" { print $2 }' | sort | tr '\n' ' ')
 	is "$listed" "$want" "$prog --help lists the commands of this test's table"
@@ -140,7 +147,7 @@ ok "README's table says 2 is a usage or input error, 3 a person is needed" sh -c
 
 # --- completion and man pages, made from the command tables ---------------------
 share=$BUILD_DIR/share
-for prog in provisioner loadtest chaos; do
+for prog in provisioner loadtest chaos pipeline; do
 	b=$(bin $prog)
 	man=$share/man/man1/$prog.1 bash=$share/bash-completion/completions/$prog zsh=$share/zsh/site-functions/_$prog
 	ok "the build wrote $prog's man page and bash and zsh completion" test -s "$man" -a -s "$bash" -a -s "$zsh"

@@ -11,7 +11,7 @@
 # the target's corpus as a regression seed.
 . "$(dirname "$0")/../lib.sh"
 secs=${FUZZ_SECONDS:-10}
-targets=${FUZZ_TARGETS:-"fuzz-load fuzz-http fuzz-batch-json fuzz-batch-csv fuzz-scenario fuzz-threshold"}
+targets=${FUZZ_TARGETS:-"fuzz-load fuzz-http fuzz-batch-json fuzz-batch-csv fuzz-scenario fuzz-threshold fuzz-pipeline"}
 crashes=$BUILD_DIR/fuzz-crashes
 
 # max_len: what each parser is given at most in use, well beyond its seeds
@@ -41,6 +41,8 @@ fuzz() {
 		# the reference envs extend base.yaml and nightly.yaml, which the
 		# fuzzer resolves relative to where it runs
 		cp "$SOURCE_DIR"/envs/*.yaml "$work/run/" ;;
+	fuzz-pipeline)
+		cp "$SOURCE_DIR"/tests/invalid-pipelines/*.yaml "$corpus/" ;;
 	fuzz-scenario)
 		# smoke.yaml's body_file, relative to where the fuzzer runs
 		cp "$SOURCE_DIR"/loadtest/ingest-batch.json "$work/run/" ;;
