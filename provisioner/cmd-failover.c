@@ -167,10 +167,14 @@ static enum cli_result cmd_failover_exec(struct cli_ctx *ctx)
 	cmd_data(ctx)->audit_detail = accept_loss ? "accept-data-loss" : "within failover.rpo";
 	req = xasprintf("failover %s%s", ds, accept_loss ? " accept-data-loss" : "");
 	asked = time(NULL);
-	answer = rt_control(s.dir, req, 2000);
-	if (!answer || !strncmp(answer, "error:", 6)) {
-		error("the supervisor did not take the request%s%s", answer ? ": " : "",
-		      answer ? answer : "");
+	/*
+	 * No answer in time is not a refusal: a busy supervisor (a loaded
+	 * machine) may read the request after we stopped waiting for its
+	 * answer. Whether it promoted is what the wait below finds out.
+	 */
+	answer = rt_control(s.dir, req, 5000);
+	if (answer && !strncmp(answer, "error:", 6)) {
+		error("the supervisor did not take the request: %s", answer);
 		goto out;
 	}
 	res = wait_promoted(state, name, ds, before, asked);
