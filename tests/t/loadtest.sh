@@ -54,11 +54,24 @@ LT() {   # loadtest [run] --no-progress ARGS...
 
 # --- the numbers ---
 start delay --delay 10ms
-LT -c 4 -d 3s -q --json "$TEST_DIR/delay.json" "http://127.0.0.1:$PORT/"
-p50=$(j "$TEST_DIR/delay.json" "d['latency_us']['p50']")
+# measured ARGS...: run loadtest until its p50 is within 5 % of the server's
+# 10 ms, at most three times. A p50 below 10 ms is wrong whatever the load; one
+# above it is true on a machine busy with other tests (prove -j2 beside the
+# runtime tests), so a busy run is retried, and says so, before it fails.
+measured() {
+	local out=$1 i
+	shift
+	for i in 1 2 3; do
+		LT "$@" -q --json "$out" "http://127.0.0.1:$PORT/"
+		p50=$(j "$out" "d['latency_us']['p50']")
+		within "$p50" 10000 5 && return
+		ge "$p50" 10000 || return
+		echo "# p50 $p50 us on a busy machine (load $(cut -d' ' -f1 /proc/loadavg)): again"
+	done
+}
+measured "$TEST_DIR/delay.json" -c 4 -d 3s
 ok "closed model: p50 of a 10 ms server is within 5% ($p50 us)" within "$p50" 10000 5
-LT -c 20 -d 3s -R 500 -q --json "$TEST_DIR/open.json" "http://127.0.0.1:$PORT/"
-p50=$(j "$TEST_DIR/open.json" "d['latency_us']['p50']")
+measured "$TEST_DIR/open.json" -c 20 -d 3s -R 500
 rps=$(j "$TEST_DIR/open.json" "d['rps']")
 ok "open model: p50 of a 10 ms server is within 5% ($p50 us)" within "$p50" 10000 5
 ok "open model: achieved rate within 1% of 500/s ($rps)" within "$rps" 500 1
