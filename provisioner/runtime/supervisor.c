@@ -1159,7 +1159,7 @@ static void probe_datastore(struct sv *sv, struct datastore_rt *d)
 {
 	struct proc *prim, *rep;
 	long long now = clock_ms(), gone;
-	int promote, ok, answered = 0, down, n;
+	int promote, ok, answered = 0, down = 0, n = 0;
 	enum sv_failover choice;
 
 	pthread_mutex_lock(&sv->lock);
