@@ -78,7 +78,7 @@ static void in_process(void)
 	socklen_t len;
 	pthread_t t;
 	char buf[16] = "";
-	unsigned port;
+	unsigned port = 0;
 	int lfd = listener(&port), cfd, ufd, *rc;
 	struct proxy *p;
 
