@@ -79,3 +79,13 @@ void diag_format(const struct diag *d, struct strbuf *out, const char *prefix)
 		strbuf_addf(out, "%s%zu more error%s not shown\n", prefix ? prefix : "",
 			    d->dropped, d->dropped == 1 ? "" : "s");
 }
+
+int diag_read_file(struct diag *d, struct strbuf *sb, const char *file, size_t max,
+		   const char *what)
+{
+	if (strbuf_read_file(sb, file, max) == 0)
+		return 0;
+	diag_add(d, file, 0, 0, "cannot read %s: %m", what);
+	strbuf_release(sb);
+	return -1;
+}

@@ -40,4 +40,12 @@ void diag_sort(struct diag *d);
 struct strbuf;
 void diag_format(const struct diag *d, struct strbuf *out, const char *prefix);
 
+/*
+ * Read a definition file of at most `max` bytes into sb; when it cannot be
+ * read, add "FILE: cannot read WHAT: <why>" to d and return -1 (sb is then
+ * released).
+ */
+int diag_read_file(struct diag *d, struct strbuf *sb, const char *file, size_t max,
+		   const char *what);
+
 #endif

@@ -385,11 +385,9 @@ int plan_load(struct plan *p, const char *file, struct diag *d)
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
 
-	if (strbuf_read_file(&sb, file, MAX_SCENARIO_BYTES) < 0) {
+	if (diag_read_file(d, &sb, file, MAX_SCENARIO_BYTES, "scenario file") < 0) {
 		memset(p, 0, sizeof(*p));
 		p->file = xstrdup(file);
-		diag_add(d, file, 0, 0, "cannot read scenario file: %m");
-		strbuf_release(&sb);
 		return -1;
 	}
 	ret = plan_load_mem(p, file, sb.buf, sb.len, d);

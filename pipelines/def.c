@@ -313,11 +313,9 @@ int pipeline_load(struct pipeline *p, const char *file, struct diag *d)
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
 
-	if (strbuf_read_file(&sb, file, MAX_PIPELINE_BYTES) < 0) {
+	if (diag_read_file(d, &sb, file, MAX_PIPELINE_BYTES, "pipeline") < 0) {
 		memset(p, 0, sizeof(*p));
 		p->file = xstrdup(file);
-		diag_add(d, file, 0, 0, "cannot read pipeline: %m");
-		strbuf_release(&sb);
 		return -1;
 	}
 	ret = pipeline_load_mem(p, file, sb.buf, sb.len, d);
